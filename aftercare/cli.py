@@ -1,0 +1,184 @@
+"""Command line: a thin shim. Each command parses options, resolves dates and paths,
+calls the library (load → rules → reports) and prints a short summary.
+
+Exit codes (05-operations.md), for every command:
+  0  done
+  1  failed while running (output folder not writable, disk full, unexpected error),
+     or done with data issues above --max-issue-rate
+  2  usage error or unusable input (bad option, bad config, missing column,
+     unreadable file); nothing written
+  3  another run holds the output folder's lock
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aftercare import errors
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 done; 1 failed while running (or data issues above --max-issue-rate); "
+    "2 usage error or unusable input, nothing written; 3 another run holds the lock."
+)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    help="aftercare: reminder call lists, churn segments and month-end KPIs from DMS exports.\n\n"
+    + EXIT_CODES_HELP,
+)
+config_app = typer.Typer(no_args_is_help=True, help="Manage aftercare.toml.")
+app.add_typer(config_app, name="config")
+
+# ---- shared options, defined once -------------------------------------------------------
+DataOpt = Annotated[
+    Optional[Path],
+    typer.Option("--data", help="Folder of DMS exports (default: [data] dir, else ./data)."),
+]
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="Config file (default: ./aftercare.toml if present)."),
+]
+AsOfOpt = Annotated[
+    Optional[str], typer.Option("--as-of", help="Data cutoff: YYYY-MM-DD or 'today'.")
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of sheets and messages: zh|en.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars; only errors.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Machine-readable summary on stdout (no personal data).")
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+SkipBadOpt = Annotated[
+    bool,
+    typer.Option("--skip-bad-files", help="List unreadable files and go on without them."),
+]
+
+
+def _lang(value: str) -> str:
+    if value not in ("zh", "en"):
+        raise errors.UsageError(f"--lang 只能是 zh 或 en，收到 '{value}' (--lang must be zh or en)")
+    return value
+
+
+@app.command()
+def check(
+    data: DataOpt = None,
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    lang: LangOpt = "zh",
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+    skip_bad_files: SkipBadOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Load the data folder and show what was found: files, tables, row counts, ignored
+    files, ROs deduplicated across files, data issues by reason, and the dates covered.
+    Writes nothing.
+
+    Example:
+
+        aftercare check --data /srv/dms
+    """
+    from aftercare.commands.check import run_check
+    from aftercare.dates import resolve_as_of
+
+    lang = _lang(lang)
+    cfg = _config(config)
+    run_check(
+        data_dir=_data_dir(data, cfg),
+        cfg=cfg,
+        as_of=resolve_as_of(as_of),
+        lang=lang,
+        quiet=quiet,
+        as_json=json_out,
+        skip_bad_files=skip_bad_files,
+    )
+
+
+@config_app.command("init")
+def config_init(
+    path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("aftercare.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented aftercare.toml holding every setting and its default.
+
+    Example:
+
+        aftercare config init /srv/dms/aftercare.toml
+    """
+    from aftercare.config import default_text
+    from aftercare.atomic import atomic_write_text
+
+    if path.exists() and not force:
+        raise errors.UsageError(f"{path} 已存在；用 --force 覆盖 (already exists; use --force)")
+    atomic_write_text(path, default_text())
+    typer.echo(str(path))
+
+
+def _config(path: Path | None) -> dict:
+    from aftercare.config import load_config
+
+    return load_config(path)
+
+
+def _data_dir(data: Path | None, cfg: dict) -> Path:
+    return data if data is not None else Path(cfg["data"]["dir"])
+
+
+# ---- the single error handler --------------------------------------------------------------
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; domain errors become one line on stderr."""
+    import click
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        result = app(args=argv, prog_name="aftercare", standalone_mode=False)
+        return int(result) if isinstance(result, int) else errors.EXIT_OK
+    except errors.AftercareError as exc:
+        _fail(str(exc), debug)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        _fail("已中断 (aborted)", debug)
+        return errors.EXIT_FAILED
+    except click.exceptions.ClickException as exc:  # usage errors: bad option, missing arg
+        msg = exc.format_message()
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
+        _fail(f"{msg}{hint}", debug)
+        return errors.EXIT_USAGE
+    except KeyboardInterrupt:
+        _fail("已中断 (interrupted)", debug)
+        return errors.EXIT_FAILED
+    except OSError as exc:
+        # file-system trouble outside the writer: name the path and reason, nothing else
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        _fail(f"文件系统错误{where}: {exc.strerror or type(exc).__name__}", debug)
+        return errors.EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 — the last line of defence for cron
+        _fail(
+            f"意外错误 (unexpected error): {type(exc).__name__}。请用 --debug 重新运行查看详情并报告此问题。",
+            debug,
+        )
+        return errors.EXIT_FAILED
+
+
+def _fail(message: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc(file=sys.stderr)  # frames and source lines only, no local values
+    print(f"Error: {message}", file=sys.stderr)
+
+
+def main() -> None:
+    sys.exit(run())

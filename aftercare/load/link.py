@@ -1,0 +1,102 @@
+"""Linking: ROs to vehicles (VIN when both have one, else plate), vehicles seen only in
+ROs, and vehicles to customers (customer id, else primary mobile, else the vehicle's own
+owner columns). Vectorised with maps and merges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+OWNER_COLUMNS = ["customer_id", "customer_name", "mobile", "mobile_type", "other_phones",
+                 "sms_able", "phone_issue", "birthday", "id_number", "customer_type"]
+VEHICLE_FROM_RO = ["vin", "plate", "brand", "model", "delivery_date", "registration_date",
+                   "inspection_due", "insurance_expiry", "store"]
+
+
+def link_ros_to_vehicles(vehicles: pd.DataFrame, ros: pd.DataFrame):
+    """Give every RO a ``vehicle_id``; vehicles that appear only in ROs are added.
+
+    Returns (vehicles, ros). Vehicles get ``vehicle_id`` 0..n-1 and ``from_ros``.
+    """
+    vehicles = vehicles.reset_index(drop=True).copy()
+    vehicles["vehicle_id"] = np.arange(len(vehicles))
+    vehicles["from_ros"] = False
+    ros = ros.copy()
+    vin_map = _unique_map(vehicles["vin"], vehicles["vehicle_id"])
+    plate_src = vehicles.sort_values("_mtime", kind="stable")
+    plate_map = _unique_map(plate_src["plate"], plate_src["vehicle_id"])
+    has_vin = vehicles.set_index("vehicle_id")["vin"].notna()
+    by_vin = ros["vin"].map(vin_map)
+    by_plate = ros["plate"].map(plate_map)
+    # plate only when the RO has no VIN or the plate's vehicle has none (when both carry a
+    # VIN and they differ, it is another car that wears the same plate)
+    plate_ok = by_plate.notna() & (ros["vin"].isna() | ~by_plate.map(has_vin).fillna(True)
+                                   .astype(bool))
+    vid = by_vin.where(by_vin.notna(), by_plate.where(plate_ok))
+    ros["vehicle_id"] = vid
+    orphans = ros.loc[vid.isna()]
+    if len(orphans):
+        key = orphans["vin"].fillna("P:" + orphans["plate"].fillna(""))
+        latest = orphans.assign(_key=key).sort_values("open_date", kind="stable")
+        new = latest.groupby("_key", sort=True).last()  # last non-null per column
+        new = new.reset_index()
+        new["vehicle_id"] = np.arange(len(vehicles), len(vehicles) + len(new))
+        new["from_ros"] = True
+        ids = dict(zip(new["_key"], new["vehicle_id"]))
+        ros.loc[vid.isna(), "vehicle_id"] = key.map(ids)
+        cols = [c for c in [*VEHICLE_FROM_RO, *OWNER_COLUMNS, "_file", "_sheet", "_row"]
+                if c in new.columns]
+        new = new[["vehicle_id", "from_ros", *cols]]
+        new["vehicle_status"] = "active"
+        vehicles = pd.concat([vehicles, new], ignore_index=True)
+    ros["vehicle_id"] = ros["vehicle_id"].astype("int64")
+    vehicles = _fill_from_ros(vehicles, ros)
+    return vehicles, ros
+
+
+def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
+    """key → id, the last one winning for a repeated key; missing keys dropped."""
+    frame = pd.DataFrame({"k": keys.to_numpy(), "v": ids.to_numpy()}).dropna(subset=["k"])
+    frame = frame.drop_duplicates("k", keep="last")
+    return pd.Series(frame["v"].to_numpy(), index=frame["k"].to_numpy())
+
+
+def _fill_from_ros(vehicles: pd.DataFrame, ros: pd.DataFrame) -> pd.DataFrame:
+    """Gaps in a vehicle's own columns filled from its latest RO (plate, owner, model…)."""
+    cols = [c for c in [*VEHICLE_FROM_RO, *OWNER_COLUMNS] if c in ros.columns]
+    latest = ros.sort_values("open_date", kind="stable").groupby("vehicle_id")[cols].last()
+    idx = vehicles.set_index("vehicle_id")
+    for c in cols:
+        if c not in idx.columns:
+            idx[c] = None
+        fill = latest[c].reindex(idx.index)
+        idx[c] = idx[c].where(idx[c].notna(), fill) if len(fill) else idx[c]
+    return idx.reset_index()
+
+
+def link_customers(vehicles: pd.DataFrame, customers: pd.DataFrame):
+    """Give every vehicle a ``customer_key`` and return (vehicles, customers).
+
+    customers: the customers table's rows plus a customer made from each vehicle's owner
+    columns when the table does not have it; where both give a value, the table wins.
+    """
+    vehicles = vehicles.copy()
+    by_id = vehicles["customer_id"].astype("string")
+    mobile_key = pd.Series(dtype=object)
+    if len(customers):
+        cm = customers.dropna(subset=["mobile"]).drop_duplicates("mobile", keep="last")
+        mobile_key = pd.Series(cm["customer_key"].to_numpy(), index=cm["mobile"].to_numpy())
+    key = ("c:" + by_id).astype(object)
+    via_mobile = vehicles["mobile"].map(mobile_key)
+    key = key.where(key.notna(), via_mobile)
+    key = key.where(key.notna(), ("m:" + vehicles["mobile"].astype("string")).astype(object))
+    key = key.where(key.notna(), "v:" + vehicles["vehicle_id"].astype(str))
+    vehicles["customer_key"] = key
+    owners = vehicles[["customer_key", *[c for c in OWNER_COLUMNS if c in vehicles.columns]]]
+    owners = owners.groupby("customer_key", sort=False).first()  # first non-null per column
+    table = customers.set_index("customer_key") if len(customers) else pd.DataFrame()
+    merged = table.combine_first(owners) if len(table) else owners
+    merged = merged.reset_index()
+    merged["in_customer_table"] = merged["customer_key"].isin(
+        customers["customer_key"] if len(customers) else [])
+    return vehicles, merged

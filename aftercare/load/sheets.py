@@ -1,0 +1,113 @@
+"""From a raw grid to a frame of canonical fields (still raw values).
+
+Finds the header row, classifies the sheet, picks one column per field (the first
+listed alias wins; extra phone columns become secondary numbers), drops title rows
+above the header, and drops placeholder rows (`必填/选填`, `${item.roNo}`) and totals
+rows (`合计`, `总计`) below it, reporting each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from aftercare.issues import IssueLog
+from aftercare.load.headers import classify, find_header_row, normalise_header
+from aftercare.load.readers import RawSheet
+
+_PLACEHOLDER = re.compile(r"^\s*(\$\{.*\}|#\{.*\}|必填.*|选填.*|可选.*|非必填.*)\s*$", re.S)
+_TOTALS = {"合计", "总计", "小计", "合计金额", "总合计", "total", "totals", "grandtotal", "sum"}
+CONTACT_LOG_MARKERS = {normalise_header(h) for h in ("呼叫编号", "call_id")}
+
+
+@dataclass
+class SheetFrame:
+    raw: RawSheet
+    table: str | None
+    header_row: int | None  # Excel row number of the header
+    frame: pd.DataFrame | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # field → header used
+    reason: str = ""  # why ignored
+    dropped_above: int = 0
+
+
+def sheet_to_frame(
+    raw: RawSheet,
+    aliases,
+    issues: IssueLog,
+    *,
+    pinned: str | None = None,
+    join_headers: dict[str, str] | None = None,
+) -> SheetFrame:
+    grid = raw.grid
+    if grid.empty:
+        return SheetFrame(raw, None, None, reason="empty_sheet")
+    head = grid.head(20).to_numpy().tolist()
+    pos = find_header_row(head, aliases)
+    if pos is None:
+        return SheetFrame(raw, None, None, reason="no_header")
+    headers = head[pos]
+    if CONTACT_LOG_MARKERS & {normalise_header(h) for h in headers}:
+        return SheetFrame(raw, "contact_logs", int(grid.index[pos]), reason="contact_log")
+    match = classify(headers, aliases, pinned)
+    if match.table is None:
+        return SheetFrame(raw, None, int(grid.index[pos]), reason=match.reason)
+    data = grid.iloc[pos + 1 :]
+    out = pd.DataFrame(index=data.index)
+    used: dict[str, str] = {}
+    for fname, cols in match.columns.items():
+        out[fname] = data[grid.columns[cols[0]]].to_numpy()
+        used[fname] = str(headers[cols[0]])
+        if fname == "mobile" and len(cols) > 1:
+            extra = data[[grid.columns[c] for c in cols[1:]]].astype("string")
+            out["extra_phones"] = (
+                extra.fillna("").agg(";".join, axis=1).str.strip(";").replace("", None).to_numpy()
+            )
+    join_header = (join_headers or {}).get(match.table)
+    if join_header:
+        want = normalise_header(join_header)
+        pos_join = [i for i, h in enumerate(headers) if normalise_header(h) == want]
+        if pos_join:
+            out["join_key"] = data[grid.columns[pos_join[0]]].to_numpy()
+            used["join_key"] = join_header
+    out["_file"] = str(raw.file.name)
+    out["_sheet"] = raw.sheet
+    out["_row"] = data.index.to_numpy()
+    out = _drop_non_data_rows(out, data, issues)
+    return SheetFrame(
+        raw, match.table, int(grid.index[pos]), out, used, dropped_above=pos
+    )
+
+
+def _drop_non_data_rows(out: pd.DataFrame, data: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
+    """Drop empty rows, and placeholder and totals rows (reporting those two).
+
+    Placeholder/hint rows sit right under the header and totals rows at the bottom, so
+    only the first and last few rows are inspected: cheap on a 200k-row sheet.
+    """
+    values = data.to_numpy(dtype=object)
+    present = pd.notna(values)
+    if values.size:
+        present &= values != ""
+    all_empty = pd.Series(~present.any(axis=1), index=data.index)
+    edge = sorted(set(range(min(5, len(data)))) | set(range(max(0, len(data) - 5), len(data))))
+    placeholder = pd.Series(False, index=data.index)
+    totals = pd.Series(False, index=data.index)
+    first_cell = pd.Series("", index=data.index, dtype=object)
+    for i in edge:  # at most ten rows: the loop is over edge rows, not over the data
+        cells = [str(v).strip() for v in values[i] if pd.notna(v) and str(v).strip() != ""]
+        if not cells:
+            continue
+        first_cell.iloc[i] = cells[0]
+        if any(_PLACEHOLDER.match(c) for c in cells):
+            placeholder.iloc[i] = True
+            continue
+        head = re.sub(r"[\s:：]", "", cells[0]).casefold()
+        if head in _TOTALS or head.startswith(("合计", "总计")):
+            totals.iloc[i] = True
+    issues.add_rows(out, placeholder, field="", reason="placeholder_row", value=first_cell)
+    issues.add_rows(out, totals, field="", reason="totals_row", value=first_cell)
+    keep = ~(all_empty | placeholder | totals)
+    return out.loc[keep.to_numpy()]

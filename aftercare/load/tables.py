@@ -1,0 +1,301 @@
+"""Parse canonical-field frames into the typed tables the rules use.
+
+Every value goes through a vectorised parser (aftercare.parse); every unusable row or
+value becomes a data issue. Rows are dropped only with an issue saying why.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from aftercare import parse
+from aftercare.issues import IssueLog
+
+EVENT_DATE_MIN = pd.Timestamp("1990-01-01")
+KIND_PRECEDENCE = ["first_service", "maintenance", "warranty", "bodyshop", "repair", "campaign",
+                   "other", "internal"]
+_KIND_RANK = {k: i for i, k in enumerate(KIND_PRECEDENCE)}
+_DELETED_WORDS = re.compile(r"作废|取消|删除")
+_STATUS = [  # vehicle status words → code (first match wins)
+    (re.compile(r"报废"), "scrapped"),
+    (re.compile(r"转卖|已售|卖出|出售"), "sold"),
+    (re.compile(r"过户|转出"), "transferred"),
+]
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _record(issues: IssueLog, frame, parsed_issue: pd.Series, field: str, value=None) -> None:
+    mask = parsed_issue.notna()
+    if mask.any():
+        issues.add_rows(frame, mask, field=field, reason=parsed_issue.fillna(""), value=value)
+
+
+def parse_date_field(frame, field, issues, *, dayfirst, event=False, keep_time=False):
+    raw = _col(frame, field)
+    if field not in frame.columns:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    res = parse.parse_dates(raw, dayfirst=dayfirst, keep_time=keep_time)
+    _record(issues, frame, res.issue, field)
+    values = res.values
+    if event:
+        suspect = values.notna() & (values < EVENT_DATE_MIN)
+        if suspect.any():
+            issues.add_rows(frame, suspect, field=field, reason="event_date_suspect")
+            values = values.mask(suspect)
+    return values
+
+
+def parse_km_field(frame, field, issues):
+    if field not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    res = parse.parse_mileage(frame[field])
+    _record(issues, frame, res.issue, field)
+    return res.values
+
+
+def parse_amount(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Money: `1,234.50`, `¥1234`, `1234元`; negatives kept (refunds, unsettled -1.00)."""
+    text = raw.astype("string").str.strip()
+    cleaned = text.str.replace(r"[,，¥￥元\s]", "", regex=True)
+    values = pd.to_numeric(cleaned, errors="coerce")
+    bad = values.isna() & cleaned.notna() & (cleaned != "") & ~cleaned.isin(["-", "--", "无"])
+    issue = pd.Series(np.where(bad, "amount_unparseable", None), index=raw.index, dtype=object)
+    return values.astype("float64"), issue
+
+
+def _phones(frame, issues):
+    raw = _col(frame, "mobile")
+    if "extra_phones" in frame.columns:
+        extra = frame["extra_phones"].astype("string")
+        raw = raw.astype("string")
+        raw = raw.where(extra.isna(), raw.fillna("") + ";" + extra.fillna("")).str.strip(";")
+    res = parse.parse_phones(raw)
+    _record(issues, frame, res.issue, "mobile", value=raw)
+    return res
+
+
+def _text(frame, field):
+    return parse.normalise_text(_col(frame, field))
+
+
+def _drop(issues, frame, mask, *, field, reason, value=None):
+    mask = pd.Series(mask, index=frame.index).fillna(False).astype(bool)
+    if mask.any():
+        issues.add_rows(frame, mask, field=field, reason=reason, value=value)
+    return frame.loc[~mask]
+
+
+def _test_rows(frame, issues):
+    name = _col(frame, "customer_name").astype("string")
+    plate = _col(frame, "plate").astype("string")
+    test = parse.is_test_row(name, plate)
+    return _drop(issues, frame, test, field="customer_name", reason="test_row",
+                 value=name.fillna("") + " " + plate.fillna(""))
+
+
+def owner_fields(frame, issues, *, dayfirst) -> pd.DataFrame:
+    """Customer columns carried by a vehicle, customer or RO frame, parsed."""
+    out = pd.DataFrame(index=frame.index)
+    out["customer_id"] = _text(frame, "customer_id")
+    out["customer_name"] = _text(frame, "customer_name")
+    ph = _phones(frame, issues)
+    out["mobile"] = ph.primary
+    out["mobile_type"] = ph.primary_type
+    out["other_phones"] = ph.others
+    out["sms_able"] = ph.sms_able
+    out["phone_issue"] = ph.issue
+    out["birthday"] = parse_date_field(frame, "birthday", issues, dayfirst=dayfirst)
+    out["id_number"] = None
+    if "id_number" in frame.columns:
+        idr = parse.parse_id_number(frame["id_number"])
+        _record(issues, frame, idr.issue, "id_number")
+        out["id_number"] = idr.values
+        out["birthday"] = out["birthday"].fillna(idr.birthday)
+    out["customer_type"] = _text(frame, "customer_type")
+    return out
+
+
+def build_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
+    frame = _test_rows(frame, issues)
+    vin = parse.parse_vin(_col(frame, "vin"))
+    _record(issues, frame, vin.issue, "vin")
+    plate = parse.normalise_plate(_col(frame, "plate"))
+    out = pd.DataFrame(index=frame.index)
+    out["vin"] = vin.values
+    out["plate"] = plate
+    for f in ("delivery_date", "registration_date"):
+        out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst, event=True)
+    for f in ("inspection_due", "warranty_end", "insurance_expiry", "compulsory_expiry"):
+        out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst)
+    out["warranty_km"] = parse_km_field(frame, "warranty_km", issues)
+    out["brand"] = _text(frame, "brand")
+    out["model"] = _text(frame, "model")
+    out["store"] = _text(frame, "store")
+    use = _text(frame, "use_class").astype("string")
+    out["operating"] = (use.str.contains("营运") & ~use.str.contains("非营运")).astype("boolean")
+    status = _text(frame, "status").astype("string").fillna("")
+    code = pd.Series("active", index=frame.index, dtype=object)
+    for pattern, name in reversed(_STATUS):
+        code = code.mask(status.str.contains(pattern), name)
+    out["vehicle_status"] = code
+    out = out.join(owner_fields(frame, issues, dayfirst=dayfirst))
+    out[["_file", "_sheet", "_row", "_mtime"]] = frame[["_file", "_sheet", "_row", "_mtime"]]
+    no_key = out["vin"].isna() & out["plate"].isna()
+    out = _drop(issues, out, no_key, field="vin", reason="no_vehicle_key", value="")
+    # one row per vehicle: the copy from the file modified last wins
+    key = out["vin"].fillna("P:" + out["plate"].fillna(""))
+    order = out.assign(_key=key).sort_values(["_mtime", "_row"], kind="stable")
+    dup = order.duplicated("_key", keep="last")
+    out = _drop(issues, order, dup, field="vin", reason="duplicate_vehicle",
+                value=order["vin"].fillna(order["plate"])).drop(columns="_key")
+    return out
+
+
+def build_customers(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
+    frame = _test_rows(frame, issues)
+    out = owner_fields(frame, issues, dayfirst=dayfirst)
+    out["address"] = _text(frame, "address")
+    out["gender"] = _text(frame, "gender")
+    dnc = parse.parse_bool(_col(frame, "do_not_contact"))
+    _record(issues, frame, dnc.issue, "do_not_contact")
+    out["do_not_contact"] = dnc.values.fillna(False).astype(bool)
+    out[["_file", "_sheet", "_row", "_mtime"]] = frame[["_file", "_sheet", "_row", "_mtime"]]
+    no_key = out["customer_id"].isna() & out["mobile"].isna()
+    out = _drop(issues, out, no_key, field="customer_id", reason="no_customer_key", value="")
+    key = np.where(out["customer_id"].notna(), "c:" + out["customer_id"].astype(str),
+                   "m:" + out["mobile"].astype(str))
+    out["customer_key"] = key
+    order = out.sort_values(["_mtime", "_row"], kind="stable")
+    dup = order.duplicated("customer_key", keep="last")
+    return _drop(issues, order, dup, field="customer_id", reason="duplicate_customer",
+                 value=order["customer_id"].fillna(""))
+
+
+def build_ro_lines(frame: pd.DataFrame, issues: IssueLog, extra_types) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    key_src = "join_key" if "join_key" in frame.columns else "ro_no"
+    out["join_key"] = _text(frame, key_src)
+    kind = parse.map_service_type(_col(frame, "service_type"), extra_types)
+    _record(issues, frame, kind.issue, "service_type")
+    out["kind"] = kind.values
+    out["amount"], amount_issue = parse_amount(_col(frame, "amount"))
+    _record(issues, frame, amount_issue, "amount")
+    out[["_file", "_sheet", "_row"]] = frame[["_file", "_sheet", "_row"]]
+    return _drop(issues, out, out["join_key"].isna(), field=key_src, reason="missing_ro_no",
+                 value="")
+
+
+def build_repair_orders(frame, issues, *, dayfirst, extra_types) -> pd.DataFrame:
+    frame = _test_rows(frame, issues)
+    out = pd.DataFrame(index=frame.index)
+    out["store"] = _text(frame, "store")
+    out["ro_no"] = _text(frame, "ro_no")
+    out["join_key"] = _text(frame, "join_key") if "join_key" in frame.columns else out["ro_no"]
+    vin = parse.parse_vin(_col(frame, "vin"))
+    _record(issues, frame, vin.issue, "vin")
+    out["vin"] = vin.values
+    out["plate"] = parse.normalise_plate(_col(frame, "plate"))
+    out["open_date"] = parse_date_field(frame, "open_date", issues, dayfirst=dayfirst, event=True)
+    out["close_date"] = parse_date_field(frame, "close_date", issues, dayfirst=dayfirst,
+                                         event=True)
+    for f in ("promised_at", "delivered_at"):
+        out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst, keep_time=True)
+    out["mileage"] = parse_km_field(frame, "mileage", issues)
+    out["service_type"] = _text(frame, "service_type")
+    if "service_type" in frame.columns:
+        kind = parse.map_service_type(frame["service_type"], extra_types)
+        _record(issues, frame, kind.issue, "service_type")
+        out["kind"] = kind.values
+    else:
+        out["kind"] = None
+    if "is_first_service" in frame.columns:
+        first = parse.parse_bool(frame["is_first_service"])
+        _record(issues, frame, first.issue, "is_first_service")
+        out["kind"] = out["kind"].mask(first.values.fillna(False).astype(bool), "first_service")
+    out["amount"], amount_issue = parse_amount(_col(frame, "amount"))
+    _record(issues, frame, amount_issue, "amount")
+    negative = out["amount"] < 0  # e.g. -1.00 on unsettled ROs: not money the customer spent
+    if negative.any():
+        issues.add_rows(frame, negative, field="amount", reason="amount_negative")
+        out["amount"] = out["amount"].mask(negative)
+    appt = parse.parse_bool(_col(frame, "appointment"))
+    _record(issues, frame, appt.issue, "appointment")
+    out["appointment"] = appt.values
+    deleted = parse.parse_bool(_col(frame, "deleted"))
+    _record(issues, frame, deleted.issue, "deleted")
+    status = _text(frame, "ro_status").astype("string")
+    out["deleted"] = (deleted.values.fillna(False).astype(bool)
+                      | status.str.contains(_DELETED_WORDS).fillna(False).astype(bool))
+    issues.add_rows(frame, out["deleted"], field="deleted", reason="deleted_ro",
+                    value=_col(frame, "ro_status").where(status.notna(), _col(frame, "deleted")))
+    out["advisor"] = _text(frame, "advisor")
+    out["declined_items"] = _text(frame, "declined_items")
+    out["declined_due_date"] = parse_date_field(frame, "declined_due_date", issues,
+                                                dayfirst=dayfirst)
+    out["declined_due_km"] = parse_km_field(frame, "declined_due_km", issues)
+    out["brand"] = _text(frame, "brand")
+    out["model"] = _text(frame, "model")
+    for f in ("delivery_date", "registration_date"):
+        out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst, event=True)
+    for f in ("inspection_due", "insurance_expiry"):
+        out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst)
+    out = out.join(owner_fields(frame, issues, dayfirst=dayfirst))
+    out[["_file", "_sheet", "_row", "_mtime"]] = frame[["_file", "_sheet", "_row", "_mtime"]]
+    out = _drop(issues, out, out["ro_no"].isna(), field="ro_no", reason="missing_ro_no", value="")
+    out = _drop(issues, out, out["vin"].isna() & out["plate"].isna(), field="vin",
+                reason="no_vehicle_key", value="")
+    out = _drop(issues, out, out["open_date"].isna(), field="open_date",
+                reason="missing_open_date", value=_col(frame, "open_date"))
+    return out
+
+
+def aggregate_lines(ros: pd.DataFrame) -> pd.DataFrame:
+    """Several rows with one RO key in one file are the lines of one RO (kind by
+    precedence, amounts summed, other fields the first non-empty)."""
+    key = ["_file", "store", "ro_no"]
+    dup = ros.duplicated(key, keep=False)
+    if not dup.any():
+        return ros
+    multi = ros.loc[dup]
+    rank = multi["kind"].map(_KIND_RANK)
+    keys = [multi[k].fillna("") for k in key]
+    firsts = multi.groupby(keys, sort=False, dropna=False).first()
+    best = rank.groupby(keys, sort=False, dropna=False).min()
+    firsts["kind"] = best.map(dict(enumerate(KIND_PRECEDENCE))).to_numpy()
+    firsts["amount"] = (multi.groupby(keys, sort=False, dropna=False)["amount"]
+                        .sum(min_count=1).to_numpy())
+    firsts["deleted"] = multi.groupby(keys, sort=False, dropna=False)["deleted"].all().to_numpy()
+    merged = firsts.reset_index(drop=True)
+    for k in key:  # restore the original (possibly missing) key values
+        merged[k] = multi.groupby(keys, sort=False, dropna=False)[k].first().to_numpy()
+    return pd.concat([ros.loc[~dup], merged], ignore_index=True)
+
+
+def dedupe_across_files(ros: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The same RO key in several files is one RO: the file modified last wins."""
+    order = ros.sort_values(["_mtime", "_file"], kind="stable")
+    dup = order.duplicated(["store", "ro_no"], keep="last")
+    return order.loc[~dup].sort_index(kind="stable"), int(dup.sum())
+
+
+def apply_line_kinds(ros: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """An RO's kind is the highest of its lines' kinds; amounts from lines fill gaps."""
+    if lines.empty:
+        return ros
+    rank = lines["kind"].map(_KIND_RANK)
+    best = rank.groupby(lines["join_key"]).min().map(dict(enumerate(KIND_PRECEDENCE)))
+    total = lines.groupby("join_key")["amount"].sum(min_count=1)
+    line_kind = ros["join_key"].map(best)
+    ros = ros.copy()
+    ros["kind_from_lines"] = line_kind
+    ros["kind"] = ros["kind"].where(ros["kind"].notna(), line_kind)
+    ros["amount"] = ros["amount"].fillna(ros["join_key"].map(total))
+    return ros

@@ -1,0 +1,122 @@
+"""Working days (02-rules.md, "Time"): the Chinese statutory calendar with its adjusted
+working days (调休), from the `chinesecalendar` package for the years it covers. For a year
+it does not cover: Monday–Friday except the fixed-date statutory holidays (1 January,
+1–2 May, 1–3 October), plus the holidays and make-up working days in config
+(``[calendar] extra_holidays / extra_workdays``); such years are reported once in
+``uncovered_years`` so the caller can warn.
+
+Lookups are vectorised: the calendar is materialised once as a boolean array over a
+span of days, and "previous/next working day" are array look-ups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+
+
+def _package_years() -> tuple[int, int]:
+    from chinese_calendar import constants
+
+    return min(constants.holidays).year, max(constants.holidays).year
+
+
+class WorkCalendar:
+    """Working days between ``start`` and ``end`` (padded), config holidays applied."""
+
+    def __init__(self, start, end, *, extra_holidays=(), extra_workdays=()):
+        start = pd.Timestamp(start).normalize() - pd.Timedelta(days=60)
+        end = pd.Timestamp(end).normalize() + pd.Timedelta(days=60)
+        self.days = pd.date_range(start, end, freq="D")
+        self.uncovered_years: list[int] = []
+        self._workday = self._build(extra_holidays, extra_workdays)
+        idx = np.arange(len(self.days))
+        work_idx = np.where(self._workday, idx, -1)
+        self._prev = np.maximum.accumulate(work_idx)  # last working day at or before i
+        nxt = np.where(self._workday, idx, len(idx))
+        self._next = np.minimum.accumulate(nxt[::-1])[::-1]  # first working day at/after i
+
+    @classmethod
+    def from_config(cls, start, end, cfg: dict) -> "WorkCalendar":
+        cal = cfg["calendar"]
+        return cls(start, end, extra_holidays=cal["extra_holidays"],
+                   extra_workdays=cal["extra_workdays"])
+
+    def _build(self, extra_holidays, extra_workdays) -> np.ndarray:
+        import chinese_calendar
+
+        first, last = _package_years()
+        days = self.days
+        work = days.day_of_week < 5
+        covered = (days.year >= first) & (days.year <= last)
+        for i in np.flatnonzero(covered):
+            work[i] = chinese_calendar.is_workday(days[i].date())
+        fixed = np.zeros(len(days), dtype=bool)
+        for month, day in FIXED_HOLIDAYS:
+            fixed |= (days.month == month) & (days.day == day)
+        work = np.where(covered, work, work & ~fixed)
+        pos = pd.Series(np.arange(len(days)), index=days)
+        for value, flag in [(d, False) for d in extra_holidays] + [(d, True) for d in
+                                                                    extra_workdays]:
+            ts = pd.Timestamp(value).normalize()
+            if ts in pos.index:
+                work[pos[ts]] = flag
+        self.uncovered_years = sorted({int(y) for y in days.year[~covered]})
+        return np.asarray(work, dtype=bool)
+
+    # ---- vectorised queries --------------------------------------------------------------
+    def _pos(self, dates) -> np.ndarray:
+        values = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
+        pos = ((values - self.days[0]) // pd.Timedelta(days=1)).to_numpy()
+        if len(pos) and (np.nanmin(pos) < 0 or np.nanmax(pos) >= len(self.days)):
+            raise ValueError("date outside the calendar's span")
+        return pos
+
+    def is_workday(self, dates) -> np.ndarray:
+        dates = pd.DatetimeIndex(pd.to_datetime(dates))
+        out = np.zeros(len(dates), dtype=bool)
+        ok = ~dates.isna()
+        out[ok] = self._workday[self._pos(dates[ok])]
+        return out
+
+    def _shift(self, dates, table: np.ndarray, offset: int = 0) -> pd.DatetimeIndex:
+        dates = pd.DatetimeIndex(pd.to_datetime(dates))
+        out = np.full(len(dates), np.datetime64("NaT"), dtype="datetime64[ns]")
+        ok = ~dates.isna()
+        if ok.any():
+            pos = self._pos(dates[ok]) + offset
+            pos = np.clip(pos, 0, len(self.days) - 1)
+            res = table[pos]
+            out[ok] = self.days.to_numpy()[np.clip(res, 0, len(self.days) - 1)]
+        return pd.DatetimeIndex(out)
+
+    def on_or_before(self, dates) -> pd.DatetimeIndex:
+        """The date itself if a working day, else the previous working day."""
+        return self._shift(dates, self._prev)
+
+    def on_or_after(self, dates) -> pd.DatetimeIndex:
+        return self._shift(dates, self._next)
+
+    def next_after(self, dates) -> pd.DatetimeIndex:
+        """The first working day strictly after each date."""
+        return self._shift(dates, self._next, offset=1)
+
+    def workdays(self, start, end) -> pd.DatetimeIndex:
+        """Working days from ``start`` to ``end`` inclusive."""
+        mask = (self.days >= pd.Timestamp(start)) & (self.days <= pd.Timestamp(end))
+        return self.days[mask & self._workday]
+
+    def add_workdays(self, dates, n: int) -> pd.DatetimeIndex:
+        """The n-th working day after each date (n ≥ 1)."""
+        out = pd.DatetimeIndex(pd.to_datetime(dates))
+        for _ in range(n):  # n is a small constant (attempt days), not a row count
+            out = self.next_after(out)
+        return out
+
+
+def first_workday_of_month(cal: WorkCalendar, month: dt.date) -> pd.Timestamp:
+    return cal.on_or_after([pd.Timestamp(month)])[0]

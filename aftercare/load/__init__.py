@@ -135,6 +135,8 @@ def load_folder(
                                      extra_types=extra_types)
     ros = tables.aggregate_lines(ros)
     ros, dups = tables.dedupe_across_files(ros)
+    issues.add_rows(ros, ros["deleted"], field="deleted", reason="deleted_ro",
+                    value=ros["deleted_raw"])
     if frames["ro_lines"]:
         lines = tables.build_ro_lines(concat("ro_lines"), issues, extra_types)
         ros = tables.apply_line_kinds(ros, lines)

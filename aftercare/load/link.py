@@ -30,8 +30,8 @@ def link_ros_to_vehicles(vehicles: pd.DataFrame, ros: pd.DataFrame):
     by_plate = ros["plate"].map(plate_map)
     # plate only when the RO has no VIN or the plate's vehicle has none (when both carry a
     # VIN and they differ, it is another car that wears the same plate)
-    plate_ok = by_plate.notna() & (ros["vin"].isna() | ~by_plate.map(has_vin).fillna(True)
-                                   .astype(bool))
+    plate_vehicle_has_vin = by_plate.map(has_vin).astype("boolean").fillna(True)
+    plate_ok = by_plate.notna() & (ros["vin"].isna() | ~plate_vehicle_has_vin.astype(bool))
     vid = by_vin.where(by_vin.notna(), by_plate.where(plate_ok))
     ros["vehicle_id"] = vid
     orphans = ros.loc[vid.isna()]

@@ -42,7 +42,8 @@ def parse_date_field(frame, field, issues, *, dayfirst, event=False, keep_time=F
     raw = _col(frame, field)
     if field not in frame.columns:
         return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    res = parse.parse_dates(raw, dayfirst=dayfirst, keep_time=keep_time)
+    fn = parse.parse_datetimes if keep_time else parse.parse_dates
+    res = fn(raw, dayfirst=dayfirst)
     _record(issues, frame, res.issue, field)
     values = res.values
     if event:
@@ -200,7 +201,8 @@ def build_repair_orders(frame, issues, *, dayfirst, extra_types) -> pd.DataFrame
     out["ro_no"] = _text(frame, "ro_no")
     out["join_key"] = _text(frame, "join_key") if "join_key" in frame.columns else out["ro_no"]
     vin = parse.parse_vin(_col(frame, "vin"))
-    _record(issues, frame, vin.issue, "vin")
+    # a VIN repeats on every RO of its car: report each distinct bad VIN once
+    _record(issues, frame, vin.issue.where(~vin.values.duplicated()), "vin")
     out["vin"] = vin.values
     out["plate"] = parse.normalise_plate(_col(frame, "plate"))
     out["open_date"] = parse_date_field(frame, "open_date", issues, dayfirst=dayfirst, event=True)
@@ -234,8 +236,9 @@ def build_repair_orders(frame, issues, *, dayfirst, extra_types) -> pd.DataFrame
     status = _text(frame, "ro_status").astype("string")
     out["deleted"] = (deleted.values.fillna(False).astype(bool)
                       | status.str.contains(_DELETED_WORDS).fillna(False).astype(bool))
-    issues.add_rows(frame, out["deleted"], field="deleted", reason="deleted_ro",
-                    value=_col(frame, "ro_status").where(status.notna(), _col(frame, "deleted")))
+    # what said "deleted", for the data-issue listing made after deduplication
+    out["deleted_raw"] = _col(frame, "deleted").where(
+        deleted.values.fillna(False).astype(bool), _col(frame, "ro_status"))
     out["advisor"] = _text(frame, "advisor")
     out["declined_items"] = _text(frame, "declined_items")
     out["declined_due_date"] = parse_date_field(frame, "declined_due_date", issues,

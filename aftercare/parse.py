@@ -1,0 +1,359 @@
+"""Vectorised parsers for the cell values of DMS exports (01-data-contract.md, "Values").
+
+Each parser takes a Series of raw cells (str, numbers, bools, dates, None/NaN) and
+returns Series aligned on its index: the parsed values, and an ``issue`` holding None
+(fine, or blank: blank is missing, not a problem) or a reason code of :data:`REASONS`.
+Work is done once per distinct value, with pandas string methods and numpy; only odd
+date strings go through dateutil one by one. Parsers never raise on bad cells.
+
+Phones and masking live in :mod:`aftercare.parse_phone`, VINs and ID numbers in
+:mod:`aftercare.parse_ids`; everything is re-exported here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import warnings
+
+import numpy as np
+import pandas as pd
+from dateutil import parser as _dateutil
+
+from .parse_base import BLANK_TOKENS, REASONS, Distinct, ParsedSeries, issues, is_blank, nfkc
+from .parse_ids import IdResult, parse_id_number, parse_vin, vin_check_digit_ok
+from .parse_phone import PhoneResult, mask_id_number, mask_phone, mask_phones, parse_phones
+
+__all__ = [
+    "REASONS", "SERVICE_TYPES", "ParsedSeries", "PhoneResult", "IdResult",
+    "parse_dates", "parse_datetimes", "parse_mileage", "parse_phones", "mask_phone", "mask_phones",
+    "mask_id_number", "parse_vin", "vin_check_digit_ok", "parse_id_number", "parse_bool",
+    "normalise_text", "normalise_plate", "map_service_type", "is_test_row", "is_organisation",
+]
+
+# --------------------------------------------------------------------------- dates
+_N = "[0-9]"  # ASCII digits only (\d would take any script's digits)
+_TIME = (
+    rf"(?:(?:\s+|T)(?:上午|下午|晚上)?\s*{_N}{{1,2}}[:：]{_N}{{1,2}}"
+    rf"(?:[:：]{_N}{{1,2}}(?:[.,]{_N}+)?)?(?:\s*[AaPp][Mm])?)?"
+)
+_WEEKDAY = r"(?:\s*[(（]?(?:星期|周)[一二三四五六日天][)）]?)?"
+_YMD = (
+    rf"^(?P<y>{_N}{{4}})\s*(?:[-/.]|年)\s*(?P<m>{_N}{{1,2}})\s*(?:[-/.]|月)\s*"
+    rf"(?P<d>{_N}{{1,2}})\s*日?{_WEEKDAY}{_TIME}\s*$"
+)
+_COMPACT = rf"^(?P<y>{_N}{{4}})(?P<m>{_N}{{2}})(?P<d>{_N}{{2}})(?:\s*{_N}{{2}}:?{_N}{{2}}(?::?{_N}{{2}})?)?$"
+_DMY = rf"^(?P<a>{_N}{{1,2}})\s*[-/.]\s*(?P<b>{_N}{{1,2}})\s*[-/.]\s*(?P<y>{_N}{{4}}){_TIME}\s*$"
+_SERIAL = r"^[0-9]{1,7}(?:\.[0-9]+)?$"
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+_MIN_YEAR, _MAX_YEAR = 1800, 2261  # inside datetime64[ns]
+
+
+def _assemble(y, m, d) -> np.ndarray:
+    """datetime64[ns] from year/month/day float arrays; NaT where impossible or absent."""
+    y, m, d = (np.asarray(a, dtype="float64") for a in (y, m, d))
+    ok = (y >= _MIN_YEAR) & (y <= _MAX_YEAR) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    out = np.full(len(y), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if ok.any():
+        parts = pd.DataFrame({"year": y[ok], "month": m[ok], "day": d[ok]}).astype("int64")
+        out[ok] = pd.to_datetime(parts, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    return out
+
+
+def _in_range(days) -> np.ndarray:
+    """datetime64[ns] from days since 1970 (float), NaT outside the supported years."""
+    days = np.asarray(days, dtype="float64")
+    lo = (np.datetime64(f"{_MIN_YEAR}-01-01") - np.datetime64("1970-01-01")).astype(int)
+    hi = (np.datetime64(f"{_MAX_YEAR}-12-31") - np.datetime64("1970-01-01")).astype(int)
+    ok = np.isfinite(days) & (days >= lo) & (days <= hi)
+    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[ok] = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
+    return out
+
+
+def _from_numbers(x: np.ndarray):
+    """Excel serials and YYYYMMDD numbers -> (datetime64[ns], missing mask)."""
+    missing = x == 0
+    serial = (x >= 1) & (x <= 2958465)
+    ymd = (x >= 10000101) & (x <= 99991231) & (np.floor(x) == x)
+    out = np.full(len(x), np.datetime64("NaT"), dtype="datetime64[ns]")
+    epoch = (_EXCEL_EPOCH - np.datetime64("1970-01-01", "D")).astype(int)
+    out[serial] = _in_range(np.floor(x[serial]) + epoch)
+    v = np.where(ymd, x, 0)
+    out[ymd] = _assemble(v[ymd] // 10000, v[ymd] // 100 % 100, v[ymd] % 100)
+    return out, missing
+
+
+def _from_objects(objs: pd.Series) -> np.ndarray:
+    """date/datetime/Timestamp/datetime64 objects -> datetime64[ns] at midnight."""
+    days = np.full(len(objs), np.nan)
+    try:
+        conv = pd.to_datetime(objs, errors="coerce")  # tz-aware among naive: NaT
+        if conv.dt.tz is not None:
+            conv = conv.dt.tz_localize(None)
+        ymd = conv.dt.floor("D").to_numpy(dtype="datetime64[D]")
+        days = np.where(np.isnat(ymd), np.nan, ymd.astype("int64").astype("float64"))
+    except (TypeError, ValueError, OverflowError):  # e.g. several time zones
+        pass
+    for i in np.flatnonzero(np.isnan(days)):  # rare: tz-aware or exotic objects
+        try:
+            t = pd.Timestamp(objs.iloc[i])
+            days[i] = (dt.date(t.year, t.month, t.day) - dt.date(1970, 1, 1)).days
+        except (TypeError, ValueError, OverflowError):
+            pass
+    return _in_range(days)
+
+
+def _dateutil_one(text: str) -> float:
+    """Days since 1970 for an odd date string, NaN unless it names a full date."""
+    try:
+        a = _dateutil.parse(text, default=dt.datetime(2000, 1, 1))
+        b = _dateutil.parse(text, default=dt.datetime(2004, 2, 2))
+    except (ValueError, OverflowError, TypeError, _dateutil.ParserError):
+        return np.nan
+    if (a.year, a.month, a.day) != (b.year, b.month, b.day):
+        return np.nan  # a part was filled from the default: not a full date
+    return float((dt.date(a.year, a.month, a.day) - dt.date(1970, 1, 1)).days)
+
+
+def _from_texts(t: pd.Series, dayfirst: bool):
+    """Date strings -> (datetime64[ns], missing mask, ambiguous mask)."""
+    n = len(t)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    missing = is_blank(t)
+    ambiguous = np.zeros(n, dtype=bool)
+    done = missing.copy()
+    for pattern in (_YMD, _COMPACT):
+        g = t.str.extract(pattern).astype("float64")
+        hit = g["y"].notna().to_numpy() & ~done
+        y, m, d = (g[c].to_numpy() for c in "ymd")
+        zero = hit & (((y == 0) & (m == 0) & (d == 0)) | ((y == 1900) & (m == 1) & (d == 0)))
+        missing |= zero
+        out[hit & ~zero] = _assemble(y[hit & ~zero], m[hit & ~zero], d[hit & ~zero])
+        done |= hit
+    g = t.str.extract(_DMY).astype("float64")
+    hit = g["y"].notna().to_numpy() & ~done
+    a, b, y = (g[c].to_numpy() for c in "aby")
+    both_small = (a <= 12) & (b <= 12) & (a != b)
+    ambiguous = hit & both_small & (not dayfirst)
+    day_first = (a > 12) | ((a <= 12) & (b <= 12) & dayfirst)
+    day = np.where(day_first, a, b)
+    month = np.where(day_first, b, a)
+    ok = hit & ~ambiguous
+    out[ok] = _assemble(y[ok], month[ok], day[ok])
+    done |= hit
+    serial = t.str.fullmatch(_SERIAL).to_numpy(dtype=bool) & ~done
+    if serial.any():
+        vals, zero = _from_numbers(pd.to_numeric(t[serial]).to_numpy(dtype="float64"))
+        out[serial] = vals
+        missing[np.flatnonzero(serial)[zero]] = True
+        done |= serial
+    odd = ~done & t.str.contains(r"[0-9]{4}").to_numpy(dtype=bool)
+    odd &= ~t.str.fullmatch(r"[0-9.\s]+").to_numpy(dtype=bool)
+    if odd.any():
+        with warnings.catch_warnings():  # e.g. dateutil's UnknownTimezoneWarning
+            warnings.simplefilter("ignore")
+            days = np.array([_dateutil_one(s) for s in t[odd]], dtype="float64")
+        out[odd] = _in_range(days)
+    return out, missing, ambiguous
+
+
+def parse_dates(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
+    """Dates (values datetime64[ns] at midnight, NaT when missing or bad)."""
+    d = Distinct(raw)
+    out = np.full(len(d), np.datetime64("NaT"), dtype="datetime64[ns]")
+    missing = np.zeros(len(d), dtype=bool)
+    ambiguous = np.zeros(len(d), dtype=bool)
+    text = np.isin(d.kind, ["str", "other"])
+    if text.any():
+        out[text], missing[text], ambiguous[text] = _from_texts(nfkc(d.texts()[text]), dayfirst)
+    num = d.kind == "num"
+    if num.any():
+        out[num], missing[num] = _from_numbers(d.floats(num))
+    objs = d.kind == "dt"
+    if objs.any():
+        out[objs] = _from_objects(d.uniq[objs].reset_index(drop=True))
+    excel_zero = out == np.datetime64("1899-12-30")  # Excel's day 0: an empty date cell
+    missing |= excel_zero
+    out[missing] = np.datetime64("NaT")
+    issue = issues(len(d))
+    issue[np.isnat(out) & ~missing] = "date_unparseable"
+    issue[ambiguous] = "date_ambiguous"
+    return d.result(out, issue, dtype="datetime64[ns]", fill=np.datetime64("NaT"))
+
+
+_TIME = r"(?:^|[\sT日])(?P<h>[0-9]{1,2})[:：时](?P<m>[0-9]{1,2})(?:[:：分](?P<s>[0-9]{1,2}))?"
+
+
+def parse_datetimes(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
+    """Date and time of day (e.g. promised and actual hand-back times): the date as
+    :func:`parse_dates` reads it, plus the time written after it (`2024-01-05 09:25`,
+    datetime cells, fractional Excel serials). No time given → midnight."""
+    base = parse_dates(raw, dayfirst=dayfirst)
+    values = base.values
+    if not len(values):
+        return base
+    offset = pd.Series(pd.NaT, index=raw.index, dtype="timedelta64[ns]")
+    is_obj = raw.map(lambda v: isinstance(v, (dt.datetime, pd.Timestamp)))
+    if is_obj.any():
+        objs = pd.to_datetime(raw[is_obj], errors="coerce")
+        offset[is_obj] = (objs - objs.dt.floor("D")).to_numpy()
+    nums = pd.to_numeric(raw.where(raw.map(lambda v: isinstance(v, (int, float)) and
+                                           not isinstance(v, bool))), errors="coerce")
+    frac = nums.where((nums >= 1) & (nums <= 2958465)) % 1
+    offset = offset.fillna(pd.to_timedelta((frac * 86400).round(), unit="s"))
+    text = raw.where(raw.map(lambda v: isinstance(v, str))).astype("string")
+    parts = text.str.extract(_TIME).astype("float64")
+    ok = (parts["h"] < 24) & (parts["m"] < 60) & (parts["s"].fillna(0) < 60)
+    secs = (parts["h"] * 3600 + parts["m"] * 60 + parts["s"].fillna(0)).where(ok)
+    offset = offset.fillna(pd.to_timedelta(secs, unit="s"))
+    out = values + offset.fillna(pd.Timedelta(0)).to_numpy()
+    return ParsedSeries(pd.Series(out, index=values.index), base.issue)
+
+
+# ------------------------------------------------------------------------- mileage
+_MILEAGE = (
+    r"^(?P<num>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?)\s*(?P<wan>万)?\s*"
+    r"(?:km|kms|公里|千米)?\.?$"
+)
+MAX_MILEAGE = 2_000_000
+
+
+def parse_mileage(raw: pd.Series) -> ParsedSeries:
+    """Odometer readings in km (float64; NaN when missing or bad)."""
+    d = Distinct(raw)
+    km = np.full(len(d), np.nan)
+    blank = np.zeros(len(d), dtype=bool)
+    text = np.isin(d.kind, ["str", "other"])
+    if text.any():
+        t = nfkc(d.texts()[text]).str.casefold()
+        blank[text] = is_blank(t)
+        g = t.str.replace(r"[,，\s]", "", regex=True).str.extract(_MILEAGE)
+        val = pd.to_numeric(g["num"], errors="coerce").to_numpy(dtype="float64")
+        km[text] = np.where(g["wan"].notna().to_numpy(), val * 10_000, val)
+    num = d.kind == "num"
+    if num.any():
+        km[num] = d.floats(num)
+    with np.errstate(invalid="ignore"):
+        bad_range = (km < 0) | (km > MAX_MILEAGE) | np.isinf(km)
+    issue = issues(len(d))
+    issue[np.isnan(km) & ~blank] = "mileage_unparseable"
+    issue[bad_range] = "mileage_out_of_range"
+    km[bad_range] = np.nan
+    return d.result(km, issue, dtype="float64", fill=np.nan)
+
+
+# ------------------------------------------------------------------------ booleans
+_TRUE = {"是", "y", "yes", "1", "1.0", "true", "t", "√", "✓", "✔", "有", "对"}
+_FALSE = {"否", "n", "no", "0", "0.0", "false", "f", "×", "✗", "✘", "无", "不是", "没有"}
+
+
+def parse_bool(raw: pd.Series) -> ParsedSeries:
+    """Yes/no cells (pandas ``boolean``; <NA> when blank or unrecognised)."""
+    d = Distinct(raw)
+    out = np.full(len(d), None, dtype=object)
+    t = nfkc(d.texts()).str.casefold()
+    is_true, is_false = t.isin(_TRUE).to_numpy(), t.isin(_FALSE).to_numpy()
+    out[is_true], out[is_false] = True, False
+    blank = is_blank(t, BLANK_TOKENS - {"无"}) & ~is_false
+    dated = d.kind == "dt"
+    out[dated] = None
+    issue = issues(len(d))
+    issue[pd.isna(out) & ~blank] = "bool_unparseable"
+    return ParsedSeries(d.back(out).astype("boolean"), d.back(issue))
+
+
+# ---------------------------------------------------------------------------- text
+def _text_or_none(raw: pd.Series) -> tuple[Distinct, pd.Series]:
+    d = Distinct(raw)
+    return d, nfkc(d.texts())
+
+
+def normalise_text(raw: pd.Series) -> pd.Series:
+    """NFKC, stripped, inner whitespace collapsed; None for blank cells."""
+    d, t = _text_or_none(raw)
+    t = t.str.replace(r"\s+", " ", regex=True)
+    return d.back(t.where(t != "", None))
+
+
+def normalise_plate(raw: pd.Series) -> pd.Series:
+    """Plates: NFKC, upper-case, without spaces, '-', '·' or '.'; None for blank."""
+    d, t = _text_or_none(raw)
+    t = t.str.upper().str.replace(r"[\s\-·・•.]", "", regex=True)
+    return d.back(t.where(t != "", None))
+
+
+# ---------------------------------------------------------------------- service types
+SERVICE_TYPES: dict[str, list[str]] = {
+    "first_service": ["首保", "首次保养", "首次免费保养"],
+    "maintenance": ["定保", "定期保养", "常规保养", "保养", "小保养", "大保养", "二保"],
+    "repair": ["一般维修", "机修", "故障维修", "普通维修", "电器维修", "快修", "维修"],
+    "bodyshop": ["事故车", "钣喷", "钣金", "喷漆", "事故维修", "理赔", "保险理赔"],
+    "warranty": ["保修", "索赔", "三包", "质量担保", "质保"],
+    "campaign": ["召回", "服务活动", "技术服务活动"],
+    "internal": ["内部", "PDI", "新车整备", "内部结算"],
+    "other": ["洗车", "精洗", "美容", "精品", "装潢"],
+}
+#: when two aliases of equal length are both contained in a value, the earlier kind wins
+_TIE_ORDER = [
+    "internal", "first_service", "maintenance", "warranty", "bodyshop", "repair", "campaign",
+    "other",
+]
+
+
+def _alias_table(extra: dict[str, list[str]] | None) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for source in (SERVICE_TYPES, extra or {}):  # config (extra) overrides built-ins
+        for kind, aliases in source.items():
+            for alias in aliases:
+                key = unicodedata.normalize("NFKC", str(alias)).strip().casefold()
+                if key:
+                    table[key] = kind
+    return table
+
+
+def map_service_type(raw: pd.Series, extra: dict[str, list[str]] | None = None) -> ParsedSeries:
+    """Raw service types -> canonical kinds (unknown -> 'repair' with an issue)."""
+    d = Distinct(raw)
+    t = nfkc(d.texts()).str.casefold()
+    table = _alias_table(extra)
+    kind = t.map(table).to_numpy(dtype=object, copy=True)  # whole value first
+    rank = {k: i for i, k in enumerate(_TIE_ORDER)}
+    for alias in sorted(table, key=lambda a: (-len(a), rank.get(table[a], len(rank)))):
+        todo = pd.isna(kind)
+        if not todo.any():
+            break
+        hit = todo & t.str.contains(alias, regex=False).to_numpy(dtype=bool)
+        kind[hit] = table[alias]
+    blank = is_blank(t)
+    unknown = pd.isna(kind) & ~blank
+    kind[unknown] = "repair"
+    kind[blank] = None
+    issue = issues(len(d))
+    issue[unknown] = "service_type_unknown"
+    return d.result(kind, issue)
+
+
+# ---------------------------------------------------------------------- row flags
+def is_test_row(name: pd.Series, plate: pd.Series | None) -> pd.Series:
+    """Test rows: name 测试 / test (any case), or a plate containing 测试."""
+    n = normalise_text(name).str.casefold()
+    out = n.isin(["测试", "test"]).to_numpy(dtype=bool)
+    if plate is not None:
+        p = normalise_plate(plate)  # aligned with name, row for row
+        out = out | p.str.contains("测试", regex=False, na=False).to_numpy(dtype=bool)
+    return pd.Series(out, index=name.index, dtype=bool)
+
+
+_ORG_TYPE = "单位|公司|企业|机构"
+_ORG_NAME = "公司|有限|集团|厂|店|中心|协会|学校|医院|银行|局"
+
+
+def is_organisation(name: pd.Series, customer_type: pd.Series | None = None) -> pd.Series:
+    """Organisations, not persons: by customer type, else by words in the name."""
+    n = normalise_text(name)
+    out = n.str.contains(_ORG_NAME, regex=True, na=False).to_numpy(dtype=bool)
+    if customer_type is not None:
+        c = normalise_text(customer_type)  # aligned with name, row for row
+        out = out | c.str.contains(_ORG_TYPE, regex=True, na=False).to_numpy(dtype=bool)
+    return pd.Series(out, index=name.index, dtype=bool)

@@ -1,0 +1,159 @@
+"""Phone numbers: normalising, choosing the primary callable number, masking.
+
+A mainland mobile is 11 digits ``1[3-9]…``; a landline is ``0`` + a 2–3-digit area code
++ 7–8 digits (10–12 digits). A cell may hold several numbers (``/ , ; 、 ，`` or spaces):
+the first callable one is primary, the other callable ones are kept in ``others``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .parse_base import Distinct, is_blank, issues, nfkc
+
+MOBILE = r"1[3-9][0-9]{9}"
+LANDLINE = r"0[1-9][0-9]{8,10}"
+_HARD_SEP = r"[/,;、，；|\n\r]+"
+_JUNK = r"[\s\-()\[\]（）]"
+
+
+@dataclass(frozen=True)
+class PhoneResult:
+    """Per-row phone parsing result; all Series aligned on the input index."""
+
+    primary: pd.Series  # normalised digits, or None
+    primary_type: pd.Series  # 'mobile' | 'landline' | None
+    others: pd.Series  # further callable numbers joined by ';', '' when none
+    sms_able: pd.Series  # bool: the primary is a mobile
+    issue: pd.Series  # None, 'phone_masked' or 'phone_invalid'
+
+
+def _clean(pieces: pd.Series) -> np.ndarray:
+    """One written number -> its digits, without country prefix or float artefacts."""
+    raw = pieces.reset_index(drop=True).astype(object).str.strip()
+    sci = raw.str.extract(r"^(?P<m>[0-9]\.(?P<f>[0-9]+))[eE]\+?(?P<e>[0-9]{1,2})$")
+    exact = sci["f"].str.len().astype("float64") == pd.to_numeric(sci["e"], errors="coerce")
+    c = raw.str.replace(_JUNK, "", regex=True).str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
+    if exact.any():  # 1.3812345678E+10 written by Excel in a CSV: all digits are there
+        c[exact] = raw[exact].str.replace(r"^([0-9])\.([0-9]+)[eE]\+?[0-9]+$", r"\1\2", regex=True)
+    c = c.str.replace(r"(?:转|ext\.?|x)[0-9]{1,6}$", "", regex=True, flags=re.I)  # extension
+    intl = raw.str.match(r"^(?:\+\s*86|0086|86(?=[-\s]))") | c.str.fullmatch(r"86" + MOBILE)
+    c = c.where(~intl, c.str.replace(r"^(?:\+86|0086|86)", "", regex=True))
+    trunk = intl & ~c.str.fullmatch(MOBILE) & c.str.fullmatch(r"[1-9][0-9]{8,10}")
+    return c.where(~trunk, "0" + c).to_numpy(dtype=object)  # +86 755… -> 0755…
+
+
+def _numbers(texts: pd.Series) -> pd.DataFrame:
+    """Every written number of every distinct cell: columns u (cell), num, callable…"""
+    hard = texts.str.split(_HARD_SEP, regex=True).explode()
+    hard = hard[hard.notna() & (hard.str.strip() != "")]
+    frame = pd.DataFrame({"u": hard.index, "piece": hard.to_numpy(dtype=object)})
+    frame["num"] = _clean(frame["piece"])
+    ok = frame["num"].str.fullmatch(f"{MOBILE}|{LANDLINE}")
+    split = ~ok & frame["piece"].str.strip().str.contains(r"\s", regex=True)
+    if split.any():  # '13812345678 13987654321': numbers separated by spaces only
+        soft = frame[split].copy()
+        soft["piece"] = soft["piece"].str.strip().str.split(r"\s+", regex=True)
+        soft = soft.explode("piece", ignore_index=False)
+        soft["num"] = _clean(soft["piece"])
+        frame = pd.concat([frame[~split], soft]).sort_index(kind="stable")
+    frame = frame[frame["num"] != ""].reset_index(drop=True)
+    frame["mobile"] = frame["num"].str.fullmatch(MOBILE).to_numpy(dtype=bool)
+    frame["callable"] = frame["mobile"] | frame["num"].str.fullmatch(LANDLINE).to_numpy(dtype=bool)
+    frame["masked"] = frame["piece"].str.contains("*", regex=False).to_numpy(dtype=bool)
+    return frame
+
+
+def parse_phones(raw: pd.Series) -> PhoneResult:
+    """Phone cells -> primary callable number, its type, the other numbers, an issue."""
+    d = Distinct(raw)
+    t = nfkc(d.texts())
+    n = len(d)
+    primary = np.full(n, None, dtype=object)
+    ptype = np.full(n, None, dtype=object)
+    others = np.full(n, "", dtype=object)
+    masked = np.zeros(n, dtype=bool)
+    written = np.zeros(n, dtype=bool)
+    blank = is_blank(t)
+    nums = _numbers(t.where(~blank, ""))
+    if len(nums):
+        u = nums["u"].to_numpy(dtype=int)
+        written[u] = True
+        masked[u[nums["masked"].to_numpy()]] = True
+        cal = nums[nums["callable"]]
+        first = cal.drop_duplicates("u")
+        fu = first["u"].to_numpy(dtype=int)
+        primary[fu] = first["num"].to_numpy(dtype=object)
+        ptype[fu] = np.where(first["mobile"].to_numpy(), "mobile", "landline")
+        rest = cal.drop(first.index)
+        rest = rest[rest["num"].to_numpy() != primary[rest["u"].to_numpy(dtype=int)]]
+        rest = rest.drop_duplicates(["u", "num"])
+        if len(rest):
+            joined = rest.groupby("u", sort=False)["num"].agg(";".join)
+            others[joined.index.to_numpy(dtype=int)] = joined.to_numpy(dtype=object)
+    issue = issues(n)
+    none = pd.isna(primary)
+    issue[none & written & ~masked] = "phone_invalid"
+    issue[none & masked] = "phone_masked"
+    return PhoneResult(
+        primary=d.back(primary),
+        primary_type=d.back(ptype),
+        others=d.back(others, fill=""),
+        sms_able=d.back(ptype == "mobile", dtype=bool, fill=False),
+        issue=d.back(issue),
+    )
+
+
+# ---------------------------------------------------------------------------- masking
+_MASK_JUNK = r"[\s\-()（）]|\.0+$"
+
+
+def _mask_tail(s: str) -> str:
+    """Odd or short strings: keep the last 2 characters when there are 4 or more."""
+    return "*" * (len(s) - 2) + s[-2:] if len(s) >= 4 else "*" * len(s)
+
+
+def _as_str(s) -> str:
+    """A single cell as text, the way :meth:`Distinct.texts` writes it."""
+    if s is None or (isinstance(s, float) and s != s):
+        return ""
+    text = str(s).strip()
+    return re.sub(r"^(-?[0-9]+)\.0+$", r"\1", text) if isinstance(s, float) else text
+
+
+def mask_phone(s: str) -> str:
+    """'13812341234' -> '138****1234'; first 3 and last 4 kept for 10+ digit numbers."""
+    s = _as_str(s)
+    compact = re.sub(_MASK_JUNK, "", s)
+    if re.fullmatch(r"\+?[0-9]{10,}", compact):
+        return compact[:3] + "*" * (len(compact) - 7) + compact[-4:]
+    return _mask_tail(s)
+
+
+def mask_id_number(s: str) -> str:
+    """'440301199001011234' -> '4403**********1234'; other strings keep the last 2."""
+    s = _as_str(s)
+    compact = re.sub(r"\s", "", s)
+    if re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", compact):
+        return compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
+    return _mask_tail(s)
+
+
+def mask_phones(raw: pd.Series) -> pd.Series:
+    """:func:`mask_phone` over a whole column (str; '' for blank cells)."""
+    d = Distinct(raw)
+    s = d.texts().str.strip()
+    compact = s.str.replace(_MASK_JUNK, "", regex=True)
+    long = compact.str.fullmatch(r"\+?[0-9]{10,}").to_numpy(dtype=bool)
+    tail = s.str.replace(r"[\s\S](?=[\s\S]{2})", "*", regex=True)
+    short = s.str.replace(r"[\s\S]", "*", regex=True)
+    out = np.where(
+        long,
+        compact.str.replace(r"(?<=.{3})[0-9](?=[0-9]{4})", "*", regex=True),
+        np.where(s.str.len().to_numpy() >= 4, tail, short),
+    )
+    return d.back(out, fill="")

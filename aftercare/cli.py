@@ -137,8 +137,6 @@ def _data_dir(data: Path | None, cfg: dict) -> Path:
 # ---- the single error handler --------------------------------------------------------------
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; domain errors become one line on stderr."""
-    import click
-
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
@@ -147,17 +145,11 @@ def run(argv: list[str] | None = None) -> int:
     except errors.AftercareError as exc:
         _fail(str(exc), debug)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail("已中断 (aborted)", debug)
         return errors.EXIT_FAILED
-    except click.exceptions.ClickException as exc:  # usage errors: bad option, missing arg
-        msg = exc.format_message()
-        ctx = getattr(exc, "ctx", None)
-        hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
-        _fail(f"{msg}{hint}", debug)
-        return errors.EXIT_USAGE
     except KeyboardInterrupt:
         _fail("已中断 (interrupted)", debug)
         return errors.EXIT_FAILED
@@ -167,11 +159,20 @@ def run(argv: list[str] | None = None) -> int:
         _fail(f"文件系统错误{where}: {exc.strerror or type(exc).__name__}", debug)
         return errors.EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 — the last line of defence for cron
+        if _is_usage_error(exc):  # click's UsageError family (vendored in newer typer)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
+            _fail(f"{exc.format_message()}{hint}", debug)
+            return errors.EXIT_USAGE
         _fail(
             f"意外错误 (unexpected error): {type(exc).__name__}。请用 --debug 重新运行查看详情并报告此问题。",
             debug,
         )
         return errors.EXIT_FAILED
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2
 
 
 def _fail(message: str, debug: bool) -> None:

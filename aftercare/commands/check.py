@@ -75,11 +75,35 @@ def summarise(ds: Dataset, as_of: dt.date, lang: str) -> dict:
         "date_range": {"first": None if first is None else first.date().isoformat(),
                        "last": None if last is None else last.date().isoformat()},
         "issues_by_reason": by_reason,
+        "warnings": _warnings(ds, lang),
     }
+
+
+RECOMMENDED = {"vehicles": ("delivery_date",)}
+
+
+def _warnings(ds: Dataset, lang: str) -> list[str]:
+    """Recommended columns missing from a whole table: a warning, not an error."""
+    out = []
+    for table, fields in RECOMMENDED.items():
+        sheets = [s for s in ds.sheets if s.table == table]
+        for fname in fields:
+            if sheets and not any(fname in s.columns for s in sheets):
+                label = i18n.column(fname, lang)
+                out.append(
+                    f"{i18n.table_label(table, lang)}没有「{label}」列：首保、质保、年检（无登记日期时）"
+                    f"和新车回访会跳过这些车辆。可在 [aliases.{table}] {fname} 中添加列名。"
+                    if lang != "en" else
+                    f"{table} have no {fname} column: first service, warranty, inspection "
+                    f"(without a registration date) and 7DC skip them. Add the header to "
+                    f"[aliases.{table}] {fname} if it has another name."
+                )
+    return out
 
 
 def _print(summary: dict, lang: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     zh = lang != "en"
@@ -95,10 +119,10 @@ def _print(summary: dict, lang: str) -> None:
         t.add_row(s["file"], s["sheet"], table, str(s["rows"]), str(s["header_row"] or "—"), fmt)
     con.print(t)
     for f in summary["skipped_files"]:
-        con.print(("跳过 " if zh else "skipped ") + f"{f['file']}: {f['reason']}")
+        con.print(("跳过 " if zh else "skipped ") + escape(f"{f['file']}: {f['reason']}"))
     for f in summary["bad_files"]:
         con.print(("[red]无法读取[/red] " if zh else "[red]unreadable[/red] ")
-                  + f"{f['file']}: {f['reason']}")
+                  + escape(f"{f['file']}: {f['reason']}"))
     c = summary["counts"]
     labels = {
         "vehicles": ("车辆", "vehicles"), "vehicles_only_in_ros": ("仅见于工单的车辆",
@@ -118,6 +142,8 @@ def _print(summary: dict, lang: str) -> None:
     for k, v in c.items():
         ct.add_row(i18n.pick(labels[k], lang), f"{v:,}")
     con.print(ct)
+    for w in summary["warnings"]:
+        con.print(("[yellow]注意[/yellow] " if zh else "[yellow]warning[/yellow] ") + escape(w))
     dr = summary["date_range"]
     con.print(("工单日期范围: " if zh else "RO dates covered: ") + f"{dr['first']} — {dr['last']}")
     if summary["issues_by_reason"]:

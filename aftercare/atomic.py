@@ -16,9 +16,30 @@ TEMP_SUFFIX = ".tmp"
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    try:  # Linux: read it without the racy set-and-restore
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable; best effort (not every file system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -27,7 +48,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
                                    dir=target.parent)
         os.close(fd)
     except OSError as exc:
@@ -39,9 +60,10 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, target)
+        _fsync_dir(target.parent)
     except OSError as exc:
         _unlink(tmp_path)
-        raise OutputError(f"无法写入 {target}: {exc.strerror or exc} (cannot write)") from None
+        raise OutputError(f"{target}: 无法写入输出文件 ({exc.strerror or type(exc).__name__})") from None
     except BaseException:
         _unlink(tmp_path)
         raise

@@ -103,6 +103,70 @@ def check(
     )
 
 
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (default ./out).")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Rewrite a contact log that staff filled in (the old one is "
+                 "kept as .bak-<time>)."),
+]
+
+
+@app.command()
+def due(
+    month: Annotated[Optional[str], typer.Option("--month", help="YYYY-MM, this, next or prev.")] = None,
+    day: Annotated[Optional[str], typer.Option("--day", help="YYYY-MM-DD, today or tomorrow: the "
+                                                "day's 3DC/7DC follow-ups.")] = None,
+    data: DataOpt = None,
+    out: OutOpt = Path("out"),
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    agents: Annotated[Optional[str], typer.Option("--agents", help="Agents, comma-separated "
+                                                   "(default: [calling] agents).")] = None,
+    lang: LangOpt = "zh",
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+    force: ForceOpt = False,
+    skip_bad_files: SkipBadOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write the reminder call list for a month (due-YYYY-MM.xlsx) or the follow-ups for a
+    day (due-YYYY-MM-DD.xlsx), with one prefilled contact log per agent.
+
+    Without --as-of: today, or for a month/day already past, the day before it starts.
+
+    Example:
+
+        aftercare due --month next --data /srv/dms --out /srv/care
+    """
+    import datetime as _dt
+
+    from aftercare.commands.due import default_as_of_for_day, default_as_of_for_month, run_due
+    from aftercare.dates import parse_day, parse_month, resolve_as_of, today
+
+    lang = _lang(lang)
+    if (month is None) == (day is None):
+        raise errors.UsageError("请给出 --month 或 --day 之一 (give exactly one of --month, --day)")
+    now = today()
+    m = parse_month(month, clock=now) if month is not None else None
+    d = parse_day(day, option="--day", clock=now) if day is not None else None
+    if as_of is not None:
+        when = resolve_as_of(as_of, clock=now)
+    elif m is not None:
+        when = default_as_of_for_month(m, now)
+    else:
+        when = default_as_of_for_day(d, now)
+    cfg = _config(config)
+    agent_list = [a.strip() for a in agents.split(",") if a.strip()] if agents else \
+        cfg["calling"]["agents"]
+    if not agent_list:
+        raise errors.UsageError("没有坐席：用 --agents 或 [calling] agents 指定 (no agents)")
+    run_due(data_dir=_data_dir(data, cfg), out_dir=out, cfg=cfg,
+            config_file=str(config) if config else None, as_of=when, month=m, day=d,
+            agents=agent_list, lang=lang, quiet=quiet, as_json=json_out, force=force,
+            skip_bad_files=skip_bad_files,
+            stamp=_dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+
+
 @config_app.command("init")
 def config_init(
     path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("aftercare.toml"),

@@ -96,6 +96,8 @@ REASONS = {
     "no_header": ("前 20 行中找不到可识别的表头", "no recognisable header in the first 20 rows"),
     "no_table_match": ("表头不符合任何一类数据（车辆、客户、工单、工单明细）",
                        "headers match no table (vehicles, customers, ROs, RO lines)"),
+    "no_callable_number": ("没有可拨打的号码", "no callable number"),
+    "no_delivery_date": ("没有交车日期，无法计算首保", "no delivery date: first service cannot be computed"),
     "contact_log": ("联系记录（由 due 生成，员工填写）", "contact log (written by due, filled by staff)"),
 }
 
@@ -126,6 +128,7 @@ def table_label(table: str | None, lang: str) -> str:
 def reason_text(code: str, lang: str) -> str:
     """Plain words for a reason code, in the user's language (the code itself if unknown)."""
     from aftercare import parse
+    from aftercare.rules import mileage
 
-    pair = REASONS.get(code) or parse.REASONS.get(code)
+    pair = REASONS.get(code) or parse.REASONS.get(code) or mileage.REASONS.get(code)
     return pick(pair, lang) if pair else code

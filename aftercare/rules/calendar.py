@@ -71,27 +71,34 @@ class WorkCalendar:
     # ---- vectorised queries --------------------------------------------------------------
     def _pos(self, dates) -> np.ndarray:
         values = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
-        pos = ((values - self.days[0]) // pd.Timedelta(days=1)).to_numpy()
-        if len(pos) and (np.nanmin(pos) < 0 or np.nanmax(pos) >= len(self.days)):
-            raise ValueError("date outside the calendar's span")
-        return pos
+        return ((values - self.days[0]) // pd.Timedelta(days=1)).to_numpy()
+
+    def _inside(self, pos: np.ndarray) -> np.ndarray:
+        return (pos >= 0) & (pos < len(self.days))
 
     def is_workday(self, dates) -> np.ndarray:
+        """Outside the calendar's span (dates no list looks at): Monday–Friday."""
         dates = pd.DatetimeIndex(pd.to_datetime(dates))
-        out = np.zeros(len(dates), dtype=bool)
-        ok = ~dates.isna()
-        out[ok] = self._workday[self._pos(dates[ok])]
+        out = np.asarray(dates.day_of_week < 5, dtype=bool) & ~dates.isna()
+        ok = np.flatnonzero(~dates.isna())
+        pos = self._pos(dates[ok])
+        inside = self._inside(pos)
+        out[ok[inside]] = self._workday[pos[inside]]
         return out
 
     def _shift(self, dates, table: np.ndarray, offset: int = 0) -> pd.DatetimeIndex:
-        dates = pd.DatetimeIndex(pd.to_datetime(dates))
-        out = np.full(len(dates), np.datetime64("NaT"), dtype="datetime64[ns]")
-        ok = ~dates.isna()
-        if ok.any():
+        """Dates outside the span come back unshifted (plus ``offset`` days): the span
+        covers every date a list is built from, so these are only far-off due dates."""
+        dates = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
+        out = dates.to_numpy(dtype="datetime64[ns]").copy()
+        ok = np.flatnonzero(~dates.isna())
+        if len(ok):
             pos = self._pos(dates[ok]) + offset
-            pos = np.clip(pos, 0, len(self.days) - 1)
-            res = table[pos]
-            out[ok] = self.days.to_numpy()[np.clip(res, 0, len(self.days) - 1)]
+            inside = self._inside(pos)
+            res = table[np.clip(pos[inside], 0, len(self.days) - 1)]
+            out[ok[inside]] = self.days.to_numpy()[np.clip(res, 0, len(self.days) - 1)]
+            far = ok[~inside]
+            out[far] = out[far] + np.timedelta64(offset, "D")
         return pd.DatetimeIndex(out)
 
     def on_or_before(self, dates) -> pd.DatetimeIndex:

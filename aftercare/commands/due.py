@@ -1,0 +1,264 @@
+"""`aftercare due`: the month's reminder call list (or a day's follow-up list), the calling
+plan, and one prefilled contact log per agent. The rules are in aftercare.rules; this
+module wires them to the loader and the workbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import string
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aftercare import i18n
+from aftercare.load import Dataset, load_folder
+from aftercare.rules import calls as calls_mod
+from aftercare.rules import mileage
+from aftercare.rules.context import RuleContext, prepare
+from aftercare.rules.month import ReminderList, day_list, month_list
+
+
+def default_as_of_for_month(month: dt.date, today: dt.date) -> dt.date:
+    """Today, unless the month has already ended: then the day before it starts (a past
+    month is replayed as it would have been planned)."""
+    end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
+    return month - dt.timedelta(days=1) if end < today else today
+
+
+def default_as_of_for_day(day: dt.date, today: dt.date) -> dt.date:
+    return day - dt.timedelta(days=1) if day < today else today
+
+
+def build(ds: Dataset, cfg: dict, *, as_of: dt.date, month: dt.date | None = None,
+          day: dt.date | None = None, agents: list[str], lang: str,
+          previous_agents: pd.Series | None = None) -> dict:
+    """Everything `due` writes, as frames (no I/O)."""
+    if month is not None:
+        start = pd.Timestamp(month)
+        end = start + pd.offsets.MonthEnd(0)
+    else:
+        start = end = pd.Timestamp(day)
+    horizon = end + pd.DateOffset(months=3)
+    ctx = prepare(ds, as_of, cfg, horizon_end=horizon)
+    lst = month_list(ctx, start) if month is not None else day_list(ctx, start)
+    reminders = enrich(lst.reminders, ctx, lang)
+    fix = enrich_fix(lst.fix_data, ctx)
+    capacity = len(agents) * cfg["calling"]["calls_per_agent_per_day"]
+    calls = calls_mod.merge_calls(reminders) if len(reminders) else _empty_calls()
+    calls = calls_mod.plan_calls(calls, ctx.calendar, as_of=ctx.as_of, capacity=capacity,
+                                 period_start=start, period_end=end)
+    calls = calls_mod.assign_agents(calls, agents, previous_agents)
+    stem = start.strftime("%Y-%m") if month is not None else start.strftime("%Y-%m-%d")
+    calls["call_id"] = [f"{stem}-{i + 1:05d}" for i in range(len(calls))]
+    calls = calls.join(calls_mod.attempt_plans(calls["planned_date"], ctx.calendar, lang))
+    keyed = calls.set_index("call_key")
+    call_key = reminders["customer_key"].astype(str) + np.where(
+        reminders["kind"] == "birthday", ":birthday", "")
+    reminders["call_id"] = call_key.map(keyed["call_id"]).to_numpy()
+    reminders["agent"] = call_key.map(keyed["agent"]).to_numpy()
+    calls = _call_details(calls, reminders, ctx, lang)
+    cap = calls_mod.capacity_table(calls, ctx.calendar, max(start, ctx.as_of), end, capacity)
+    issues = pd.concat([ds.issues.frame(), _projection_issues(ctx.projection)],
+                       ignore_index=True)
+    summary = _summary(ctx, lst, reminders, calls, cap, stem, month is not None, issues)
+    return {"stem": stem, "reminders": reminders, "calls": calls, "fix_data": fix,
+            "issues": issues, "summary": summary, "capacity": cap, "context": ctx}
+
+
+def _empty_calls() -> pd.DataFrame:
+    return pd.DataFrame({"call_key": pd.Series(dtype=object),
+                         "customer_key": pd.Series(dtype=object),
+                         "contact_date": pd.Series(dtype="datetime64[ns]"),
+                         "due_date": pd.Series(dtype="datetime64[ns]"),
+                         "priority": pd.Series(dtype="int64"),
+                         "kinds": pd.Series(dtype=object),
+                         "is_birthday": pd.Series(dtype=bool)})
+
+
+def enrich(rem: pd.DataFrame, ctx: RuleContext, lang: str) -> pd.DataFrame:
+    """Add the customer's and the vehicle's details and the projection's numbers."""
+    from aftercare.reports.due_workbook import KIND_LABELS
+
+    rem = rem.copy()
+    cust = ctx.customers
+    for col in ("customer_id", "customer_name", "mobile"):
+        rem[col] = rem["customer_key"].map(cust[col]).to_numpy()
+    veh = ctx.vehicles
+    vid = rem["vehicle_id"]
+    for col in ("plate", "vin", "model"):
+        rem[col] = vid.map(veh[col]).to_numpy()
+    bd = (rem["kind"] == "birthday").to_numpy()
+    if bd.any():  # a birthday row carries all the customer's vehicles
+        joined = veh.groupby("customer_key").agg(
+            plate=("plate", lambda s: ";".join(s.dropna().astype(str))),
+            vin=("vin", lambda s: ";".join(s.dropna().astype(str))),
+            model=("model", lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))))
+        for col in ("plate", "vin", "model"):
+            rem.loc[bd, col] = rem.loc[bd, "customer_key"].map(joined[col]).to_numpy()
+    as_of = ctx.as_of
+    has_v = ~bd
+    rem["projected_km"] = np.nan
+    rem.loc[has_v, "projected_km"] = mileage.km_on(
+        ctx.projection, vid[has_v].to_numpy(),
+        np.full(int(has_v.sum()), as_of.to_datetime64())).round().to_numpy()
+    rem["daily_km"] = vid.map(ctx.projection.vehicles["daily_km"]).round(1).where(has_v)
+    rem["last_visit"] = vid.map(ctx.last_visit()).where(has_v)
+    rem["last_visit"] = pd.to_datetime(rem["last_visit"])
+    rem["kind_label"] = rem["kind"].map(lambda k: i18n.pick(KIND_LABELS[k], lang))
+    rem["script"] = scripts(rem, ctx.cfg)
+    return rem
+
+
+def enrich_fix(fix: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    fix = fix.copy()
+    cust = ctx.customers
+    for col in ("customer_id", "customer_name"):
+        fix[col] = fix["customer_key"].map(cust[col]).to_numpy()
+    # the raw number as the export holds it, so staff can see what to fix
+    fix["mobile"] = fix["customer_key"].map(cust["mobile"].fillna(cust["other_phones"]))
+    for col in ("plate", "vin"):
+        fix[col] = fix["vehicle_id"].map(ctx.vehicles[col]).to_numpy()
+    if "due_date" not in fix:
+        fix["due_date"] = pd.NaT
+    return fix
+
+
+def scripts(rem: pd.DataFrame, cfg: dict) -> pd.Series:
+    """Talking points per kind from ``[scripts]``, filled with the customer's name, the
+    vehicle, the due date and km — vectorised per template (≤ 9 kinds)."""
+    fields = {
+        "name": rem["customer_name"].fillna("").astype(str),
+        "plate": rem["plate"].fillna("").astype(str),
+        "model": rem["model"].fillna("").astype(str),
+        "due_date": rem["due_date"].dt.strftime("%Y-%m-%d").fillna(""),
+        "km": rem["due_km"].round().astype("Int64").astype(str).replace("<NA>", "")
+        if "due_km" in rem else pd.Series("", index=rem.index),
+    }
+    out = pd.Series("", index=rem.index, dtype=object)
+    for kind, tmpl in cfg["scripts"].items():
+        sel = rem["kind"] == kind
+        if not sel.any():
+            continue
+        text = pd.Series("", index=rem.index[sel], dtype=object)
+        for literal, name, _spec, _conv in string.Formatter().parse(tmpl):
+            text = text + literal
+            if name:
+                text = text + (fields[name][sel] if name in fields else "{" + name + "}")
+        out[sel] = text
+    return out
+
+
+def _call_details(calls, reminders, ctx, lang) -> pd.DataFrame:
+    from aftercare.reports.due_workbook import KIND_LABELS
+
+    r = reminders
+    g = r.groupby("call_id", sort=False)
+    details = pd.DataFrame({
+        "customer_id": g["customer_id"].first(),
+        "customer_name": g["customer_name"].first(),
+        "mobile": g["mobile"].first(),
+        "plates": g["plate"].agg(lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))),
+        "vins": g["vin"].agg(lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))),
+        "script": g["script"].agg(lambda s: "\n".join(dict.fromkeys(t for t in s if t))),
+    })
+    calls = calls.join(details, on="call_id")
+    calls["topics"] = calls["kinds"].map(
+        lambda ks: "; ".join(i18n.pick(KIND_LABELS[k], lang) for k in ks.split(";") if k))
+    return calls
+
+
+def _projection_issues(proj) -> pd.DataFrame:
+    iss = proj.issues
+    if iss is None or not len(iss):
+        return pd.DataFrame(columns=["file", "sheet", "row", "field", "value", "reason", "detail"])
+    return pd.DataFrame({"file": iss["_file"], "sheet": iss["_sheet"], "row": iss["_row"],
+                         "field": iss["field"], "value": iss["value"], "reason": iss["reason"],
+                         "detail": ""})
+
+
+def _summary(ctx, lst: ReminderList, rem, calls, cap, stem, is_month, issues) -> dict:
+    by_kind = rem.groupby(["kind", "status"]).size()
+    warnings = []
+    if ctx.calendar.uncovered_years:
+        years = ", ".join(str(y) for y in ctx.calendar.uncovered_years)
+        warnings.append(f"法定节假日日历不含 {years} 年：按周一至周五、固定假日和 [calendar] 配置计算"
+                        f" (calendar package does not cover {years})")
+    return {
+        "as_of": ctx.as_of.date().isoformat(),
+        ("month" if is_month else "day"): stem,
+        "reminders": int(len(rem)),
+        "calls": int(len(calls)),
+        "overflow": int(calls["overflow"].sum()) if len(calls) else 0,
+        "by_kind": {f"{k}:{s}": int(n) for (k, s), n in by_kind.items()},
+        "fix_data": int(len(lst.fix_data)),
+        "excluded": {k: int(v) for k, v in lst.excluded.items()},
+        "data_issues": int(len(issues)),
+        "fleet_daily_km": round(float(ctx.projection.fleet_daily_km), 1),
+        "warnings": warnings,
+    }
+
+
+def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None,
+            as_of: dt.date, month: dt.date | None, day: dt.date | None, agents: list[str],
+            lang: str, quiet: bool, as_json: bool, force: bool, skip_bad_files: bool,
+            stamp: str) -> dict:
+    """Load, compute, and write the due workbook and the contact logs."""
+    from aftercare import i18n as _i18n
+    from aftercare.progress import loading_progress
+    from aftercare.reports.due_workbook import (build_due_sheets, build_log_frame,
+                                                write_contact_logs)
+    from aftercare.writer import write_workbook
+
+    with loading_progress(enabled=not quiet and not as_json) as progress:
+        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
+    res = build(ds, cfg, as_of=as_of, month=month, day=day, agents=agents, lang=lang)
+    summary = res["summary"]
+    summary["config_file"] = config_file or "(defaults)"
+    summary["capacity"] = res["capacity"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = build_log_frame(res["calls"], res["reminders"], res["stem"])
+    logs = write_contact_logs(out_dir, res["stem"], log, lang=lang, force=force, stamp=stamp)
+    sheets = build_due_sheets(summary, res["calls"], res["reminders"], res["fix_data"],
+                              res["issues"], lang)
+    path = write_workbook(out_dir / f"due-{res['stem']}.xlsx", sheets)
+    summary = {k: v for k, v in summary.items() if k != "capacity"}
+    summary["files"] = [str(path), *[str(p) for p in logs]]
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif not quiet:
+        _print(summary, lang, _i18n)
+    return summary
+
+
+def _print(summary: dict, lang: str, i18n_mod) -> None:
+    import sys
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from aftercare.reports.due_workbook import KIND_LABELS
+
+    zh = lang != "en"
+    con = Console(file=sys.stdout, highlight=False)
+    t = Table(title=("提醒 " if zh else "Reminders ") + summary.get("month", summary.get("day", "")))
+    t.add_column("类型" if zh else "Kind")
+    t.add_column("状态" if zh else "Status")
+    t.add_column("数量" if zh else "Count", justify="right")
+    for key, n in summary["by_kind"].items():
+        kind, status = key.split(":")
+        st = {"normal": ("正常", "normal"), "overdue": ("逾期", "overdue")}[status]
+        t.add_row(i18n_mod.pick(KIND_LABELS[kind], lang), i18n_mod.pick(st, lang), str(n))
+    con.print(t)
+    con.print(("呼叫 " if zh else "calls ") + f"{summary['calls']}  " +
+              ("溢出 " if zh else "overflow ") + f"{summary['overflow']}  " +
+              ("待修正资料 " if zh else "fix data ") + f"{summary['fix_data']}  " +
+              ("数据问题 " if zh else "data issues ") + f"{summary['data_issues']}")
+    ex = ", ".join(f"{k}={v}" for k, v in summary["excluded"].items())
+    con.print(("未呼叫: " if zh else "not called: ") + escape(ex))
+    for w in summary["warnings"]:
+        con.print("[yellow]注意[/yellow] " + escape(w))
+    for f in summary["files"]:
+        con.print(("写入 " if zh else "wrote ") + escape(f))

@@ -1,0 +1,88 @@
+"""What every reminder rule reads: the loaded tables cut at ``as_of``, the working-day
+calendar, the mileage projection and each vehicle's schedule. Built once per run by
+:func:`prepare`; rules are pure functions of it (no I/O, no clock)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aftercare.rules import mileage
+from aftercare.rules.calendar import WorkCalendar
+from aftercare.rules.schedule import vehicle_schedule
+
+GONE_STATUSES = ("scrapped", "sold", "transferred")
+
+
+@dataclass
+class RuleContext:
+    vehicles: pd.DataFrame  # delivered by as_of (or no delivery date); index = vehicle_id
+    customers: pd.DataFrame  # index = customer_key
+    ros: pd.DataFrame  # opened on or before as_of
+    as_of: pd.Timestamp
+    cfg: dict
+    calendar: WorkCalendar
+    projection: mileage.Projection
+    schedule: pd.DataFrame  # index = vehicle_id
+    counts: dict  # what was left out before the rules, by reason (for the summary)
+
+    @property
+    def visits(self) -> pd.DataFrame:
+        """Customer visits: not deleted, not internal."""
+        return self.ros[self.ros["is_visit"]]
+
+    def last_visit(self) -> pd.Series:
+        """Latest customer-visit date per vehicle (index vehicle_id; missing → absent)."""
+        v = self.visits
+        return v.groupby("vehicle_id")["open_date"].max()
+
+
+def prepare(dataset, as_of, cfg: dict, *, horizon_end=None) -> RuleContext:
+    """Cut the loaded data at ``as_of`` and build the shared pieces.
+
+    ``horizon_end`` is the last day any rule will look at (e.g. the end of the month
+    list plus lead times); the calendar spans from the oldest data to it.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    vehicles = dataset.vehicles
+    after = vehicles["delivery_date"] > as_of
+    ros_all = dataset.repair_orders
+    ros_after = ros_all["open_date"] > as_of
+    counts = {
+        "vehicles_after_as_of": int(after.sum()),
+        "ros_after_as_of": int(ros_after.sum()),
+    }
+    vehicles = vehicles.loc[~after].set_index("vehicle_id", drop=False)
+    ros = ros_all.loc[~ros_after & ros_all["vehicle_id"].isin(vehicles.index)]
+    customers = dataset.customers.set_index("customer_key", drop=False)
+    start = min([d for d in (vehicles["delivery_date"].min(), ros["open_date"].min(),
+                             as_of - pd.DateOffset(years=1)) if pd.notna(d)])
+    end = pd.Timestamp(horizon_end) if horizon_end is not None else as_of
+    end = max(end, as_of) + pd.DateOffset(years=2)
+    cal = WorkCalendar.from_config(start, end, cfg)
+    proj = mileage.project(vehicles.reset_index(drop=True), ros, as_of, cfg)
+    sched = vehicle_schedule(vehicles, cfg)
+    return RuleContext(vehicles, customers, ros, as_of, cfg, cal, proj, sched, counts)
+
+
+def add_months(dates: pd.Series, months: pd.Series | int) -> pd.Series:
+    """Calendar months added per row (end-of-month clipped: 31 Jan + 1 month = 28/29 Feb).
+
+    Vectorised over the distinct month counts (a handful: the schedule's intervals)."""
+    dates = pd.Series(pd.to_datetime(dates), copy=True)
+    if np.isscalar(months):
+        return dates + pd.DateOffset(months=int(months))
+    months = pd.Series(months, index=dates.index)
+    out = pd.Series(pd.NaT, index=dates.index, dtype="datetime64[ns]")
+    for m in pd.unique(months.dropna()):  # distinct interval values, not rows
+        sel = months == m
+        out[sel] = dates[sel] + pd.DateOffset(months=int(m))
+    return out
+
+
+def add_years(dates: pd.Series, years) -> pd.Series:
+    """Years added (29 Feb → 28 Feb in a common year)."""
+    return add_months(dates, pd.Series(years, index=dates.index) * 12
+                      if not np.isscalar(years) else int(years) * 12)

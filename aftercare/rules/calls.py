@@ -58,8 +58,8 @@ def plan_calls(calls: pd.DataFrame, cal: WorkCalendar, *, as_of, capacity: int,
     later = cal.workdays(pd.Timestamp(period_end) + pd.Timedelta(days=1),
                          pd.Timestamp(period_end) + pd.Timedelta(days=120))
     all_days = days.append(later)  # moving later "up to its due date" may leave the period
-    day_ns = all_days.asi8
-    day_values = all_days.to_numpy()
+    day_ns = all_days.to_numpy(dtype="datetime64[ns]").astype("int64")
+    day_values = all_days.to_numpy(dtype="datetime64[ns]")
     order = calls.sort_values(["priority", "due_date", "customer_key"], kind="stable").index
     want = calls["contact_date"]
     # birthdays are greetings on the day itself, outside the call capacity

@@ -16,8 +16,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The sample's export date pins every date, so the demo prints the same on any day.
 demo: install
 	$(BIN)/aftercare check --data sample_data --as-of $(AS_OF)
+	$(BIN)/aftercare due --month 2026-12 --data sample_data --out out/demo --as-of $(AS_OF) --force
+	$(BIN)/aftercare due --day 2026-11-23 --data sample_data --out out/demo --as-of $(AS_OF) --force
+	@echo "Demo files are in out/demo/"
 
 test: install
 	$(BIN)/python -m pytest -q

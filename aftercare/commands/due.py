@@ -62,7 +62,8 @@ def build(ds: Dataset, cfg: dict, *, as_of: dt.date, month: dt.date | None = Non
     cap = calls_mod.capacity_table(calls, ctx.calendar, max(start, ctx.as_of), end, capacity)
     issues = pd.concat([ds.issues.frame(), _projection_issues(ctx.projection)],
                        ignore_index=True)
-    summary = _summary(ctx, lst, reminders, calls, cap, stem, month is not None, issues)
+    summary = _summary(ctx, lst, reminders, calls, cap, stem, month is not None, issues,
+                       ctx.calendar.uncovered_between(start, end + pd.Timedelta(days=7)))
     return {"stem": stem, "reminders": reminders, "calls": calls, "fix_data": fix,
             "issues": issues, "summary": summary, "capacity": cap, "context": ctx}
 
@@ -178,11 +179,12 @@ def _projection_issues(proj) -> pd.DataFrame:
                          "detail": ""})
 
 
-def _summary(ctx, lst: ReminderList, rem, calls, cap, stem, is_month, issues) -> dict:
+def _summary(ctx, lst: ReminderList, rem, calls, cap, stem, is_month, issues,
+             uncovered) -> dict:
     by_kind = rem.groupby(["kind", "status"]).size()
     warnings = []
-    if ctx.calendar.uncovered_years:
-        years = ", ".join(str(y) for y in ctx.calendar.uncovered_years)
+    if uncovered:  # the list's own days fall in a year the package does not cover
+        years = ", ".join(str(y) for y in uncovered)
         warnings.append(f"法定节假日日历不含 {years} 年：按周一至周五、固定假日和 [calendar] 配置计算"
                         f" (calendar package does not cover {years})")
     return {

@@ -68,6 +68,11 @@ class WorkCalendar:
         self.uncovered_years = sorted({int(y) for y in days.year[~covered]})
         return np.asarray(work, dtype=bool)
 
+    def uncovered_between(self, start, end) -> list[int]:
+        """The years from start to end that the statutory calendar does not cover."""
+        years = range(pd.Timestamp(start).year, pd.Timestamp(end).year + 1)
+        return [y for y in years if y in self.uncovered_years]
+
     # ---- vectorised queries --------------------------------------------------------------
     def _pos(self, dates) -> np.ndarray:
         values = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()

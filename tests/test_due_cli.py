@@ -1,0 +1,109 @@
+"""`aftercare due` end to end on the committed sample data."""
+
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from aftercare.cli import run
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+STABLE = ["客户编号", "客户名称", "手机", "车牌号", "VIN", "车型", "提醒类型", "类型代码", "到期日",
+          "联系日期", "到期依据", "预估里程", "日均里程", "上次到店", "状态", "坐席"]
+
+
+@pytest.fixture(scope="module")
+def month_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    code = run(["due", "--month", "2026-12", "--data", str(SAMPLE), "--out", str(out),
+                "--as-of", "2026-11-20", "--agents", "甲,乙", "--quiet"])
+    return code, out
+
+
+def test_month_list_writes_workbook_and_one_log_per_agent(month_run):
+    """The month run exits 0 and writes due-2026-12.xlsx and a log per agent."""
+    code, out = month_run
+    assert code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["due-2026-12.xlsx", "log-2026-12-乙.xlsx", "log-2026-12-甲.xlsx"]
+    wb = openpyxl.load_workbook(out / "due-2026-12.xlsx", read_only=True)
+    assert wb.sheetnames == ["汇总", "呼叫清单", "提醒明细", "待修正资料", "数据问题"]
+    header = [c.value for c in next(wb["提醒明细"].iter_rows(max_row=1))]
+    assert header[:16] == STABLE
+
+
+def test_every_reminder_kind_and_the_calls_add_up(month_run):
+    """Every month kind appears, and each reminder's call is on the call sheet exactly once."""
+    _, out = month_run
+    wb = openpyxl.load_workbook(out / "due-2026-12.xlsx", read_only=True)
+    rows = list(wb["提醒明细"].iter_rows(min_row=2, values_only=True))
+    kinds = {r[7] for r in rows}
+    assert {"first_service", "maintenance", "warranty", "inspection", "insurance", "birthday",
+            "declined"} <= kinds
+    calls = list(wb["呼叫清单"].iter_rows(min_row=2, values_only=True))
+    ids = [c[0] for c in calls]
+    assert len(ids) == len(set(ids))
+    # one call per customer per month, birthdays apart
+    non_bd = [r for r in rows if r[7] != "birthday"]
+    assert len({r[0] for r in non_bd}) + len([r for r in rows if r[7] == "birthday"]) == len(ids)
+
+
+def test_log_rows_are_call_vehicle_pairs(month_run):
+    """Each agent's log has one row per (call, vehicle), prefilled with three attempts."""
+    _, out = month_run
+    ws = openpyxl.load_workbook(out / "log-2026-12-甲.xlsx")["联系记录"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["呼叫编号", "坐席", "月份", "客户编号"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows and all(r[1] == "甲" for r in rows)
+    plan = header.index("第1次计划")
+    assert all(re.fullmatch(r"2026-1[12]-\d\d 上午", r[plan] or "") for r in rows if r[plan])
+    assert ws.data_validations.dataValidation
+
+
+def test_filled_log_is_never_overwritten(tmp_path, capsys):
+    """A log with a result filled in stops the next run with exit 2 naming it; --force
+    keeps the old one as a backup."""
+    args = ["due", "--month", "2026-12", "--data", str(SAMPLE), "--out", str(tmp_path),
+            "--as-of", "2026-11-20", "--quiet"]
+    assert run(args) == 0
+    assert run(args) == 0  # an untouched log is simply rewritten
+    log = tmp_path / "log-2026-12-坐席1.xlsx"
+    wb = openpyxl.load_workbook(log)
+    ws = wb["联系记录"]
+    col = [c.value for c in ws[1]].index("结果代码") + 1
+    ws.cell(row=2, column=col, value="已预约")
+    wb.save(log)
+    before = log.read_bytes()
+    capsys.readouterr()
+    assert run(args) == 2
+    err = capsys.readouterr().err
+    assert "log-2026-12-坐席1.xlsx" in err and "--force" in err
+    assert log.read_bytes() == before
+    assert run(args + ["--force"]) == 0
+    backups = list(tmp_path.glob("log-2026-12-坐席1.xlsx.bak-*"))
+    assert len(backups) == 1 and backups[0].read_bytes() == before
+
+
+def test_day_list_and_json(tmp_path, capsys):
+    """The day list holds only 3DC/7DC follow-ups; --json names the files, no phones."""
+    code = run(["due", "--day", "2026-11-23", "--data", str(SAMPLE), "--out", str(tmp_path),
+                "--as-of", "2026-11-20", "--json"])
+    out = capsys.readouterr().out
+    summary = json.loads(out)
+    assert code == 0
+    assert {k.split(":")[0] for k in summary["by_kind"]} <= {"followup", "delivery_followup"}
+    assert summary["by_kind"]
+    assert any(f.endswith("due-2026-11-23.xlsx") for f in summary["files"])
+    assert not re.search(r"1[3-9]\d{9}", out)
+
+
+@pytest.mark.parametrize("argv", [["--month", "2026-13"], ["--month", "2026-12", "--day",
+                                                            "2026-12-01"], []])
+def test_bad_month_options_exit_2(tmp_path, argv):
+    """A bad month, or both or neither of --month and --day, is a usage error."""
+    assert run(["due", *argv, "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2
+    assert not any(tmp_path.iterdir())

@@ -193,7 +193,9 @@ def _summary(ctx, lst: ReminderList, rem, calls, cap, stem, is_month, issues,
         "reminders": int(len(rem)),
         "calls": int(len(calls)),
         "overflow": int(calls["overflow"].sum()) if len(calls) else 0,
-        "by_kind": {f"{k}:{s}": int(n) for (k, s), n in by_kind.items()},
+        "by_kind_status": {f"{k}:{s}": int(n) for (k, s), n in by_kind.items()},
+        "by_kind": {str(k): int(n) for k, n in rem["kind"].value_counts().items()},
+        "by_status": {str(k): int(n) for k, n in rem["status"].value_counts().items()},
         "fix_data": int(len(lst.fix_data)),
         "excluded": {k: int(v) for k, v in lst.excluded.items()},
         "data_issues": int(len(issues)),
@@ -217,6 +219,9 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
         ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
     res = build(ds, cfg, as_of=as_of, month=month, day=day, agents=agents, lang=lang)
     summary = res["summary"]
+    # test rows were dropped by the loader (and listed there); the summary counts them
+    test_rows = ds.issues.frame()["reason"].eq("test_row").sum()
+    summary["excluded"]["test_rows"] = int(test_rows)
     summary["config_file"] = config_file or "(defaults)"
     summary["capacity"] = res["capacity"]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -249,7 +254,7 @@ def _print(summary: dict, lang: str, i18n_mod) -> None:
     t.add_column("类型" if zh else "Kind")
     t.add_column("状态" if zh else "Status")
     t.add_column("数量" if zh else "Count", justify="right")
-    for key, n in summary["by_kind"].items():
+    for key, n in summary["by_kind_status"].items():
         kind, status = key.split(":")
         st = {"normal": ("正常", "normal"), "overdue": ("逾期", "overdue")}[status]
         t.add_row(i18n_mod.pick(KIND_LABELS[kind], lang), i18n_mod.pick(st, lang), str(n))
@@ -258,7 +263,10 @@ def _print(summary: dict, lang: str, i18n_mod) -> None:
               ("溢出 " if zh else "overflow ") + f"{summary['overflow']}  " +
               ("待修正资料 " if zh else "fix data ") + f"{summary['fix_data']}  " +
               ("数据问题 " if zh else "data issues ") + f"{summary['data_issues']}")
-    ex = ", ".join(f"{k}={v}" for k, v in summary["excluded"].items())
+    from aftercare.reports.due_workbook import EXCLUDED_LABELS
+
+    ex = ", ".join(f"{i18n_mod.pick(EXCLUDED_LABELS.get(k, (k, k)), lang)} {v}"
+                   for k, v in summary["excluded"].items())
     con.print(("未呼叫: " if zh else "not called: ") + escape(ex))
     for w in summary["warnings"]:
         con.print("[yellow]注意[/yellow] " + escape(w))

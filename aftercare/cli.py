@@ -62,6 +62,19 @@ SkipBadOpt = Annotated[
 ]
 
 
+LogFileOpt = Annotated[
+    Optional[Path],
+    typer.Option("--log-file", help="Append one JSON line per run (time, command, as_of, "
+                 "counts, exit code; no personal data)."),
+]
+MaxIssueRateOpt = Annotated[
+    Optional[float],
+    typer.Option("--max-issue-rate", min=0.0, max=1.0,
+                 help="Exit 1 (after writing) when data issues exceed this share of the "
+                 "input rows, e.g. 0.05."),
+]
+
+
 def _lang(value: str) -> str:
     if value not in ("zh", "en"):
         raise errors.UsageError(f"--lang 只能是 zh 或 en，收到 '{value}' (--lang must be zh or en)")
@@ -77,8 +90,10 @@ def check(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
     skip_bad_files: SkipBadOpt = False,
+    log_file: LogFileOpt = None,
+    max_issue_rate: MaxIssueRateOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> dict:
     """Load the data folder and show what was found: files, tables, row counts, ignored
     files, ROs deduplicated across files, data issues by reason, and the dates covered.
     Writes nothing.
@@ -92,7 +107,7 @@ def check(
 
     lang = _lang(lang)
     cfg = _config(config)
-    run_check(
+    return run_check(
         data_dir=_data_dir(data, cfg),
         cfg=cfg,
         as_of=resolve_as_of(as_of),
@@ -127,8 +142,10 @@ def due(
     json_out: JsonOpt = False,
     force: ForceOpt = False,
     skip_bad_files: SkipBadOpt = False,
+    log_file: LogFileOpt = None,
+    max_issue_rate: MaxIssueRateOpt = None,
     debug: DebugOpt = False,
-) -> None:
+) -> dict:
     """Write the reminder call list for a month (due-YYYY-MM.xlsx) or the follow-ups for a
     day (due-YYYY-MM-DD.xlsx), with one prefilled contact log per agent.
 
@@ -160,11 +177,14 @@ def due(
         cfg["calling"]["agents"]
     if not agent_list:
         raise errors.UsageError("没有坐席：用 --agents 或 [calling] agents 指定 (no agents)")
-    run_due(data_dir=_data_dir(data, cfg), out_dir=out, cfg=cfg,
-            config_file=str(config) if config else None, as_of=when, month=m, day=d,
-            agents=agent_list, lang=lang, quiet=quiet, as_json=json_out, force=force,
-            skip_bad_files=skip_bad_files,
-            stamp=_dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    from aftercare.lock import output_lock
+
+    with output_lock(out, "due"):
+        return run_due(data_dir=_data_dir(data, cfg), out_dir=out, cfg=cfg,
+                       config_file=str(config) if config else None, as_of=when, month=m,
+                       day=d, agents=agent_list, lang=lang, quiet=quiet, as_json=json_out,
+                       force=force, skip_bad_files=skip_bad_files,
+                       stamp=_dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
 
 
 @config_app.command("init")
@@ -201,38 +221,89 @@ def _data_dir(data: Path | None, cfg: dict) -> Path:
 # ---- the single error handler --------------------------------------------------------------
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; domain errors become one line on stderr."""
+    import datetime as _dt
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    started = _dt.datetime.now()
+    code, summary, error = _run(argv)
+    log_file = _argv_value(argv, "--log-file")
+    if log_file:
+        from aftercare.runlog import append_run
+
+        command = " ".join(a for a in argv[:2] if not a.startswith("-"))
+        try:
+            append_run(log_file, command=command, exit_code=code, summary=summary,
+                       started=started, error=error)
+        except OSError as exc:
+            _fail(f"无法写入日志文件 {log_file}: {exc.strerror or exc}", False)
+            code = code or errors.EXIT_FAILED
+    return code
+
+
+def _argv_value(argv: list[str], option: str) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == option and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _issue_rate_exceeded(argv, summary) -> str | None:
+    limit = _argv_value(argv, "--max-issue-rate")
+    if limit is None or not isinstance(summary, dict):
+        return None
+    issues = summary.get("data_issues")
+    rows = summary.get("input_rows")
+    if not isinstance(issues, int) or not rows:
+        return None
+    rate = issues / rows
+    if rate > float(limit):
+        return (f"数据问题占输入行的 {rate:.1%}，超过 --max-issue-rate {float(limit):.1%}；"
+                f"文件已写出，请查看数据问题表 (data issues above --max-issue-rate)")
+    return None
+
+
+def _run(argv: list[str]) -> tuple[int, dict | None, str | None]:
+    """(exit code, the command's summary, the error's class name)."""
     debug = "--debug" in argv
     try:
         result = app(args=argv, prog_name="aftercare", standalone_mode=False)
-        return int(result) if isinstance(result, int) else errors.EXIT_OK
+        if isinstance(result, int):
+            return int(result), None, None
+        summary = result if isinstance(result, dict) else None
+        exceeded = _issue_rate_exceeded(argv, summary)
+        if exceeded:
+            _fail(exceeded, False)
+            return errors.EXIT_FAILED, summary, "MaxIssueRate"
+        return errors.EXIT_OK, summary, None
     except errors.AftercareError as exc:
         _fail(str(exc), debug)
-        return exc.exit_code
+        return exc.exit_code, None, type(exc).__name__
     except typer.Exit as exc:
-        return exc.exit_code
+        return exc.exit_code, None, None
     except typer.Abort:
         _fail("已中断 (aborted)", debug)
-        return errors.EXIT_FAILED
+        return errors.EXIT_FAILED, None, "Abort"
     except KeyboardInterrupt:
         _fail("已中断 (interrupted)", debug)
-        return errors.EXIT_FAILED
+        return errors.EXIT_FAILED, None, "KeyboardInterrupt"
     except OSError as exc:
         # file-system trouble outside the writer: name the path and reason, nothing else
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         _fail(f"文件系统错误{where}: {exc.strerror or type(exc).__name__}", debug)
-        return errors.EXIT_FAILED
+        return errors.EXIT_FAILED, None, type(exc).__name__
     except Exception as exc:  # noqa: BLE001 — the last line of defence for cron
         if _is_usage_error(exc):  # click's UsageError family (vendored in newer typer)
             ctx = getattr(exc, "ctx", None)
             hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
             _fail(f"{exc.format_message()}{hint}", debug)
-            return errors.EXIT_USAGE
+            return errors.EXIT_USAGE, None, "UsageError"
         _fail(
             f"意外错误 (unexpected error): {type(exc).__name__}。请用 --debug 重新运行查看详情并报告此问题。",
             debug,
         )
-        return errors.EXIT_FAILED
+        return errors.EXIT_FAILED, None, type(exc).__name__
 
 
 def _is_usage_error(exc: Exception) -> bool:

@@ -76,6 +76,9 @@ def summarise(ds: Dataset, as_of: dt.date, lang: str) -> dict:
                        "last": None if last is None else last.date().isoformat()},
         "issues_by_reason": by_reason,
         "warnings": _warnings(ds, lang),
+        # top-level copies for --max-issue-rate and --log-file
+        "data_issues": int(len(issues)),
+        "input_rows": int(ds.input_rows),
     }
 
 

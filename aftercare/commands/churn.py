@@ -64,8 +64,9 @@ def _summary(ctx, bands, mov, matrix, prev_day, issues, lang) -> dict:
     prefixes = list(ctx.cfg["churn"]["local_plate_prefixes"])
     warnings = []
     if not prefixes:
-        warnings.append("未配置本地车牌前缀，本地/外地均为未知：请设置 [churn] local_plate_prefixes，"
-                        "如 [\"粤B\"] (no local plate prefixes configured: local is unknown)"
+        warnings.append("未配置本地车牌前缀，本地/外地均为未知：请设置 "
+                        "[churn] local_plate_prefixes，如 [\"粤B\"] "
+                        "(no local plate prefixes configured: local is unknown)"
                         if lang != "en" else
                         "no local plate prefixes configured, so local/non-local is unknown: "
                         "set [churn] local_plate_prefixes, e.g. [\"粤B\"]")
@@ -121,8 +122,8 @@ def _print(summary: dict, lang: str) -> None:
     from rich.table import Table
 
     from aftercare.i18n import pick
-    from aftercare.reports.churn_workbook import (BAND_LABELS, EXCLUDED_LABELS, LOCAL_LABELS,
-                                                  WARRANTY_LABELS, band_ranges)
+    from aftercare.reports.churn_workbook import (BAND_LABELS, BAND_SHEETS, EXCLUDED_LABELS,
+                                                  LOCAL_LABELS, WARRANTY_LABELS, band_ranges)
 
     zh = lang != "en"
     con = Console(file=sys.stdout, highlight=False)
@@ -137,7 +138,8 @@ def _print(summary: dict, lang: str) -> None:
     for code, n in summary["bands"].items():
         mv = summary["movement"][code]
         calls = summary["call_sheet_rows"].get(code)
-        t.add_row(pick(BAND_LABELS[code], lang), ranges[code], str(n), f"{n / total:.1%}",
+        label = BAND_SHEETS.get(code, BAND_LABELS[code])  # short: fits an 80-column terminal
+        t.add_row(pick(label, lang), ranges[code], str(n), f"{n / total:.1%}",
                   str(mv["entered"]), str(mv["left"]), "" if calls is None else str(calls))
     con.print(t)
     m = Table(title=("90–364天 本地/外地 × 在保/出保" if zh else "90–364 days: local × warranty"))

@@ -51,7 +51,8 @@ def build(ds: Dataset, cfg: dict, *, as_of: dt.date, month: dt.date | None = Non
                                  period_start=start, period_end=end)
     calls = calls_mod.assign_agents(calls, agents, previous_agents)
     stem = start.strftime("%Y-%m") if month is not None else start.strftime("%Y-%m-%d")
-    calls["call_id"] = [f"{stem}-{i + 1:05d}" for i in range(len(calls))]
+    calls["call_id"] = pd.Series([f"{stem}-{i + 1:05d}" for i in range(len(calls))],
+                                 index=calls.index, dtype=object)
     calls = calls.join(calls_mod.attempt_plans(calls["planned_date"], ctx.calendar, lang))
     keyed = calls.set_index("call_key")
     call_key = reminders["customer_key"].astype(str) + np.where(
@@ -63,7 +64,8 @@ def build(ds: Dataset, cfg: dict, *, as_of: dt.date, month: dt.date | None = Non
     issues = pd.concat([ds.issues.frame(), _projection_issues(ctx.projection)],
                        ignore_index=True)
     summary = _summary(ctx, lst, reminders, calls, cap, stem, month is not None, issues,
-                       ctx.calendar.uncovered_between(start, end + pd.Timedelta(days=7)))
+                       ctx.calendar.uncovered_between(start, end + pd.Timedelta(days=7)),
+                       ds.input_rows)
     return {"stem": stem, "reminders": reminders, "calls": calls, "fix_data": fix,
             "issues": issues, "summary": summary, "capacity": cap, "context": ctx}
 
@@ -164,6 +166,7 @@ def _call_details(calls, reminders, ctx, lang) -> pd.DataFrame:
         "vins": g["vin"].agg(lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))),
         "script": g["script"].agg(lambda s: "\n".join(dict.fromkeys(t for t in s if t))),
     })
+    details.index = details.index.astype(object)
     calls = calls.join(details, on="call_id")
     calls["topics"] = calls["kinds"].map(
         lambda ks: "; ".join(i18n.pick(KIND_LABELS[k], lang) for k in ks.split(";") if k))
@@ -180,7 +183,7 @@ def _projection_issues(proj) -> pd.DataFrame:
 
 
 def _summary(ctx, lst: ReminderList, rem, calls, cap, stem, is_month, issues,
-             uncovered) -> dict:
+             uncovered, input_rows) -> dict:
     by_kind = rem.groupby(["kind", "status"]).size()
     warnings = []
     if uncovered:  # the list's own days fall in a year the package does not cover
@@ -199,6 +202,7 @@ def _summary(ctx, lst: ReminderList, rem, calls, cap, stem, is_month, issues,
         "fix_data": int(len(lst.fix_data)),
         "excluded": {k: int(v) for k, v in lst.excluded.items()},
         "data_issues": int(len(issues)),
+        "input_rows": int(input_rows),
         "fleet_daily_km": round(float(ctx.projection.fleet_daily_km), 1),
         "warnings": warnings,
     }

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 AS_OF   = 2026-11-20
+DEMO    = --data sample_data --config examples/sample/aftercare.toml --out out/demo --as-of $(AS_OF)
 
 .PHONY: demo test install clean sample-data
 
@@ -19,8 +20,9 @@ install: $(VENV)/.installed
 # The sample's export date pins every date, so the demo prints the same on any day.
 demo: install
 	$(BIN)/aftercare check --data sample_data --as-of $(AS_OF)
-	$(BIN)/aftercare due --month 2026-12 --data sample_data --out out/demo --as-of $(AS_OF) --force
-	$(BIN)/aftercare due --day 2026-11-23 --data sample_data --out out/demo --as-of $(AS_OF) --force
+	$(BIN)/aftercare due --month 2026-12 $(DEMO) --force
+	$(BIN)/aftercare due --day 2026-11-23 $(DEMO) --force
+	$(BIN)/aftercare churn $(DEMO)
 	@echo "Demo files are in out/demo/"
 
 test: install

@@ -187,6 +187,47 @@ def due(
                        stamp=_dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
 
 
+ShowPhonesOpt = Annotated[
+    bool, typer.Option("--show-phones", help="Show full phone numbers (masked by default).")
+]
+
+
+@app.command()
+def churn(
+    data: DataOpt = None,
+    out: OutOpt = Path("out"),
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    lang: LangOpt = "zh",
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+    show_phones: ShowPhonesOpt = False,
+    skip_bad_files: SkipBadOpt = False,
+    log_file: LogFileOpt = None,
+    max_issue_rate: MaxIssueRateOpt = None,
+    debug: DebugOpt = False,
+) -> dict:
+    """Band every vehicle by days since its last visit (活跃, 3/6/9 个月, 流失, 长期流失), split
+    the 90–364-day group 本地/外地 × 在保/出保, and write ranked win-back call sheets
+    (churn-<as_of>.xlsx). --as-of defaults to today.
+
+    Example:
+
+        aftercare churn --as-of 2026-11-30 --data /srv/dms --out /srv/care
+    """
+    from aftercare.commands.churn import run_churn
+    from aftercare.dates import resolve_as_of
+    from aftercare.lock import output_lock
+
+    lang = _lang(lang)
+    when = resolve_as_of(as_of)
+    cfg = _config(config)
+    with output_lock(out, "churn"):
+        return run_churn(data_dir=_data_dir(data, cfg), out_dir=out, cfg=cfg, as_of=when,
+                         lang=lang, quiet=quiet, as_json=json_out,
+                         skip_bad_files=skip_bad_files, show_phones=show_phones)
+
+
 @config_app.command("init")
 def config_init(
     path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("aftercare.toml"),

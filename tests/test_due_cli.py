@@ -107,3 +107,16 @@ def test_bad_month_options_exit_2(tmp_path, argv):
     """A bad month, or both or neither of --month and --day, is a usage error."""
     assert run(["due", *argv, "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2
     assert not any(tmp_path.iterdir())
+
+
+def test_churn_on_sample_data(tmp_path, capsys):
+    """churn bands every vehicle delivered by as_of or counts it apart, and writes the
+    workbook; --json carries the counts and no phone numbers."""
+    code = run(["churn", "--data", str(SAMPLE), "--out", str(tmp_path), "--as-of", "2026-11-20",
+                "--config", str(ROOT / "examples" / "sample" / "aftercare.toml"), "--json"])
+    out = capsys.readouterr().out
+    summary = json.loads(out)
+    assert code == 0
+    assert sum(summary["bands"].values()) == summary["banded"]
+    assert (tmp_path / "churn-2026-11-20.xlsx").exists()
+    assert not re.search(r"1[3-9]\d{9}", out)

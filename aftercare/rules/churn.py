@@ -224,16 +224,14 @@ def rank_within_band(frame: pd.DataFrame, eligible=None) -> pd.Series:
         eligible = frame["band"].notna()
     eligible = pd.Series(eligible, index=frame.index).fillna(False).astype(bool)
     f = frame[eligible.to_numpy()]
-    keys = pd.DataFrame({
-        "band": f["band"].astype(object).to_numpy(),
-        "o": -pd.to_numeric(f["overdue_days"], errors="coerce").astype("float64")
-        .fillna(np.inf).to_numpy(),
-        "s": -pd.to_numeric(f["spend_24m"], errors="coerce").astype("float64")
-        .fillna(0.0).to_numpy(),
-        "d": -pd.to_numeric(f["days_since"], errors="coerce").astype("float64")
-        .fillna(0.0).to_numpy(),
-        "vid": np.asarray(f.index),
-    }, index=f.index)
+    def desc(col, missing):  # negated for an ascending sort; missing values sort last
+        return -pd.to_numeric(f[col], errors="coerce").astype("float64").fillna(
+            missing).to_numpy()
+
+    keys = pd.DataFrame({"band": f["band"].astype(object).to_numpy(),
+                         "o": desc("overdue_days", -np.inf), "s": desc("spend_24m", 0.0),
+                         "d": desc("days_since", 0.0), "vid": np.asarray(f.index)},
+                        index=f.index)
     keys = keys.sort_values(["band", "o", "s", "d", "vid"], kind="stable")
     rank = keys.groupby("band", sort=False).cumcount() + 1
     return rank.reindex(frame.index).astype("Int64")

@@ -23,6 +23,7 @@ demo: install
 	$(BIN)/aftercare due --month 2026-12 $(DEMO) --force
 	$(BIN)/aftercare due --day 2026-11-23 $(DEMO) --force
 	$(BIN)/aftercare churn $(DEMO)
+	$(BIN)/aftercare report --month 2026-10 --data sample_data --config examples/sample/aftercare.toml --out out/demo
 	@echo "Demo files are in out/demo/"
 
 test: install
@@ -33,3 +34,12 @@ sample-data: install
 
 clean:
 	rm -rf $(VENV) out
+
+# Benchmarks (bench/README.md): synthetic data in bench/data/, results in bench/results.md.
+.PHONY: bench bench-group
+
+bench: install
+	$(BIN)/python bench/run.py --size store
+
+bench-group: install
+	$(BIN)/python bench/run.py --size group

@@ -228,6 +228,45 @@ def churn(
                          skip_bad_files=skip_bad_files, show_phones=show_phones)
 
 
+@app.command()
+def report(
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM, prev or this.")] = "prev",
+    data: DataOpt = None,
+    out: OutOpt = Path("out"),
+    config: ConfigOpt = None,
+    lang: LangOpt = "zh",
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+    show_phones: ShowPhonesOpt = False,
+    skip_bad_files: SkipBadOpt = False,
+    log_file: LogFileOpt = None,
+    max_issue_rate: MaxIssueRateOpt = None,
+    debug: DebugOpt = False,
+) -> dict:
+    """Write the month-end KPI workbook (report-YYYY-MM.xlsx): every KPI with numerator,
+    denominator, target and status, last month and last year, a 12-month trend with
+    charts, and a drill-down sheet per rate. The data cutoff is the end of the month.
+
+    Example:
+
+        aftercare report --month prev --data /srv/dms --out /srv/care
+    """
+    from aftercare.commands.report import run_report
+    from aftercare.dates import parse_month
+    from aftercare.lock import output_lock
+
+    lang = _lang(lang)
+    if month == "next":
+        raise errors.UsageError("--month 只能是 YYYY-MM、this 或 prev (a report is for a month "
+                                "that has begun)")
+    m = parse_month(month)
+    cfg = _config(config)
+    with output_lock(out, "report"):
+        return run_report(data_dir=_data_dir(data, cfg), out_dir=out, cfg=cfg, month=m,
+                          lang=lang, quiet=quiet, as_json=json_out,
+                          skip_bad_files=skip_bad_files, show_phones=show_phones)
+
+
 @config_app.command("init")
 def config_init(
     path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("aftercare.toml"),

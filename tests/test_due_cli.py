@@ -120,3 +120,23 @@ def test_churn_on_sample_data(tmp_path, capsys):
     assert sum(summary["bands"].values()) == summary["banded"]
     assert (tmp_path / "churn-2026-11-20.xlsx").exists()
     assert not re.search(r"1[3-9]\d{9}", out)
+
+
+def test_report_on_sample_data(tmp_path, capsys):
+    """report writes report-2026-10.xlsx with the KPI sheet first; --json has the cohort
+    rates with numerator and denominator, and the list KPIs say they need contact logs."""
+    code = run(["report", "--month", "2026-10", "--data", str(SAMPLE), "--out", str(tmp_path),
+                "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0
+    kpis = {k["kpi"]: k for k in summary["kpis"]}
+    fs = kpis["first_service_return_rate"]
+    assert fs["denominator"] > 0 and fs["value"] == fs["numerator"] / fs["denominator"]
+    assert kpis["reach_rate"]["no_data"] == "contact_logs"
+    wb = openpyxl.load_workbook(tmp_path / "report-2026-10.xlsx", read_only=True)
+    assert wb.sheetnames[:3] == ["指标", "趋势", "进厂台次"]
+
+
+def test_report_refuses_next_month(tmp_path):
+    """A report for a month that has not begun is a usage error."""
+    assert run(["report", "--month", "next", "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2

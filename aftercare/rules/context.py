@@ -39,11 +39,16 @@ class RuleContext:
         return v.groupby("vehicle_id")["open_date"].max()
 
 
-def prepare(dataset, as_of, cfg: dict, *, horizon_end=None) -> RuleContext:
+def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calendar=None,
+            ro_columns=None, integer_ro_keys: bool = False) -> RuleContext:
     """Cut the loaded data at ``as_of`` and build the shared pieces.
 
     ``horizon_end`` is the last day any rule will look at (e.g. the end of the month
-    list plus lead times); the calendar spans from the oldest data to it.
+    list plus lead times); the calendar spans from the oldest data to it. A caller that
+    prepares many cutoffs of one dataset (the KPI trend) passes the as_of-independent
+    pieces once: ``schedule`` (all vehicles), ``calendar`` (spanning every cutoff), and
+    may keep only ``ro_columns`` and number the ROs instead of keying them by text
+    (``integer_ro_keys``: the rules only match ROs to their readings by key).
     """
     as_of = pd.Timestamp(as_of).normalize()
     vehicles = dataset.vehicles
@@ -55,16 +60,24 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None) -> RuleContext:
         "ros_after_as_of": int(ros_after.sum()),
     }
     vehicles = vehicles.loc[~after].set_index("vehicle_id", drop=False)
-    ros = ros_all.loc[~ros_after & ros_all["vehicle_id"].isin(vehicles.index)]
+    keep = ~ros_after & ros_all["vehicle_id"].isin(vehicles.index)
+    if ro_columns is not None:
+        ros = ros_all.loc[keep, [c for c in ro_columns if c in ros_all.columns]]
+    else:
+        ros = ros_all.loc[keep]
+    if integer_ro_keys:
+        ros = ros.assign(ro_key=np.flatnonzero(keep.to_numpy()))
     customers = dataset.customers.set_index("customer_key", drop=False)
-    start = min([d for d in (vehicles["delivery_date"].min(), ros["open_date"].min(),
-                             as_of - pd.DateOffset(years=1)) if pd.notna(d)])
-    end = pd.Timestamp(horizon_end) if horizon_end is not None else as_of
-    end = max(end, as_of) + pd.DateOffset(years=2)
-    cal = WorkCalendar.from_config(start, end, cfg)
+    if calendar is None:
+        start = min([d for d in (vehicles["delivery_date"].min(), ros["open_date"].min(),
+                                 as_of - pd.DateOffset(years=1)) if pd.notna(d)])
+        end = pd.Timestamp(horizon_end) if horizon_end is not None else as_of
+        end = max(end, as_of) + pd.DateOffset(years=2)
+        calendar = WorkCalendar.from_config(start, end, cfg)
     proj = mileage.project(vehicles.reset_index(drop=True), ros, as_of, cfg)
-    sched = vehicle_schedule(vehicles, cfg)
-    return RuleContext(vehicles, customers, ros, as_of, cfg, cal, proj, sched, counts)
+    sched = (vehicle_schedule(vehicles, cfg) if schedule is None
+             else schedule.loc[vehicles.index])
+    return RuleContext(vehicles, customers, ros, as_of, cfg, calendar, proj, sched, counts)
 
 
 def add_months(dates: pd.Series, months: pd.Series | int) -> pd.Series:

@@ -50,10 +50,10 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from aftercare.rules import mileage, service
+from aftercare.rules import service
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.churn import BAND_CODES, band_edges
-from aftercare.rules.context import RuleContext, add_months
+from aftercare.rules.context import RuleContext, add_months, prepare
 from aftercare.rules.schedule import vehicle_schedule
 
 __all__ = [
@@ -286,26 +286,10 @@ class KpiInputs:
         return self._contexts[as_of]
 
     def _cut(self, as_of: pd.Timestamp) -> RuleContext:
-        # the same cut as context.prepare: vehicles delivered after as_of and ROs opened
-        # after it (or of a dropped vehicle) are left out
-        ds, cfg = self.ds, self.cfg
-        vehicles = ds.vehicles
-        after = vehicles["delivery_date"] > as_of
-        ros_all = ds.repair_orders
-        ros_after = ros_all["open_date"] > as_of
-        counts = {"vehicles_after_as_of": int(after.sum()),
-                  "ros_after_as_of": int(ros_after.sum())}
-        vehicles = vehicles.loc[~after].set_index("vehicle_id", drop=False)
-        keep = ~ros_after & ros_all["vehicle_id"].isin(vehicles.index)
-        ros = ros_all.loc[keep, [c for c in _CTX_RO_COLUMNS if c in ros_all.columns]]
-        # the rules only match ROs to their readings by ro_key: row numbers do that with
-        # integer look-ups instead of string ones
-        ros["ro_key"] = np.flatnonzero(keep.to_numpy())
-        customers = ds.customers.set_index("customer_key", drop=False)
-        proj = mileage.project(vehicles.reset_index(drop=True), ros, as_of, cfg)
-        sched = self._schedule_all().loc[vehicles.index]
-        return RuleContext(vehicles, customers, ros, as_of, cfg, self._calendar_for(as_of),
-                           proj, sched, counts)
+        # context.prepare itself, with the as_of-independent pieces built once
+        return prepare(self.ds, as_of, self.cfg, schedule=self._schedule_all(),
+                       calendar=self._calendar_for(as_of), ro_columns=_CTX_RO_COLUMNS,
+                       integer_ro_keys=True)
 
     def _schedule_all(self) -> pd.DataFrame:
         if self._schedule is None:  # per vehicle, independent of as_of

@@ -140,3 +140,19 @@ def test_report_on_sample_data(tmp_path, capsys):
 def test_report_refuses_next_month(tmp_path):
     """A report for a month that has not begun is a usage error."""
     assert run(["report", "--month", "next", "--data", str(SAMPLE), "--out", str(tmp_path)]) == 2
+
+
+def test_english_workbooks_have_the_english_stable_columns(tmp_path):
+    """--lang en names the sheets and the stable columns in English."""
+    assert run(["due", "--month", "2026-12", "--data", str(SAMPLE), "--out", str(tmp_path),
+                "--as-of", "2026-11-20", "--lang", "en", "--quiet"]) == 0
+    wb = openpyxl.load_workbook(tmp_path / "due-2026-12.xlsx", read_only=True)
+    assert wb.sheetnames == ["Summary", "Calls", "Reminders", "Fix data", "Data issues"]
+    header = [c.value for c in next(wb["Reminders"].iter_rows(max_row=1))]
+    assert header[:16] == ["customer_id", "customer_name", "mobile", "plate", "vin", "model",
+                           "kind_label", "kind", "due_date", "contact_date", "basis",
+                           "projected_km", "daily_km", "last_visit", "status", "agent"]
+    log = openpyxl.load_workbook(next(tmp_path.glob("log-2026-12-*.xlsx")), read_only=True)
+    assert log.sheetnames == ["Contact log"]
+    assert [c.value for c in next(log["Contact log"].iter_rows(max_row=1))][:3] == [
+        "call_id", "agent", "month"]

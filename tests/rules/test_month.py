@@ -220,3 +220,45 @@ def test_lapse_window_is_config(lapse_months, listed):
     ctx = prepare(ds, AS_OF, config(reminders={"maintenance_max_lapse_months": lapse_months}))
     assert (len(service.maintenance(ctx)) == 1) is listed
     assert "maintenance" not in kinds
+
+
+def test_makeup_working_saturday_and_national_day():
+    """调休: Saturday 2026-10-10 is a working day, so a contact date on it stays; a contact
+    date on the holiday 10-05 moves back to 09-30 and so leaves the October list."""
+    ds = dataset([veh(1, warranty_end="2026-11-09"),   # 11-09 − 30 days = 10-10 (Saturday)
+                  veh(2, warranty_end="2026-11-04")])  # 11-04 − 30 days = 10-05 (holiday)
+    oct_ = run(ds, as_of="2026-09-20", month=T("2026-10-01")).reminders
+    assert list(oct_["vehicle_id"]) == [1] and oct_.iloc[0]["contact_date"] == T("2026-10-10")
+    sep = run(ds, as_of="2026-08-20", month=T("2026-09-01")).reminders
+    assert list(sep["vehicle_id"]) == [2] and sep.iloc[0]["contact_date"] == T("2026-09-30")
+
+
+def test_uncovered_year_new_year_is_a_holiday():
+    """2027 is beyond the calendar package: 1 January is still a holiday, so a warranty
+    ending 2027-01-31 (contact 01-01) is called on 2026-12-31, in December's list; one
+    ending 02-03 (contact Monday 01-04) is in January's."""
+    ds = dataset([veh(1, warranty_end="2027-01-31"), veh(2, warranty_end="2027-02-03")])
+    dec = run(ds, as_of="2026-11-20").reminders
+    assert list(dec["vehicle_id"]) == [1] and dec.iloc[0]["contact_date"] == T("2026-12-31")
+    jan = run(ds, as_of="2026-12-20", month=T("2027-01-01")).reminders
+    assert list(jan["vehicle_id"]) == [2] and jan.iloc[0]["contact_date"] == T("2027-01-04")
+
+
+def test_carry_over_made_early_in_the_previous_month():
+    """A list for December made on 2026-11-02 still carries a first service due 11-25 (in
+    the 30 days before December, though not yet overdue on as_of) as 逾期 on 12-01."""
+    r = one(run(dataset([veh(1, delivery_date="2026-08-25")]), as_of="2026-11-02"),
+            "first_service")
+    assert (r.due_date, r.status, r.contact_date) == (T("2026-11-25"), "overdue", T("2026-12-01"))
+
+
+def test_month_boundaries():
+    """Contact dates on the month's first and last working days are in; the day before
+    and after are not: warranty ends 12-31 (contact 12-01), 2027-01-30 (contact 12-31),
+    2026-12-30 (contact 11-30), 2027-02-01 (contact 2027-01-02, a Saturday → 12-31? no:
+    01-02 is a non-working day, back to 12-31) — so it is in too."""
+    ds = dataset([veh(1, warranty_end="2026-12-31"), veh(2, warranty_end="2027-01-30"),
+                  veh(3, warranty_end="2026-12-30"), veh(4, warranty_end="2027-02-01"),
+                  veh(5, warranty_end="2027-02-03")])
+    r = run(ds).reminders.set_index("vehicle_id")["contact_date"]
+    assert dict(r) == {1: T("2026-12-01"), 2: T("2026-12-31"), 4: T("2026-12-31")}

@@ -76,12 +76,29 @@ def output_lock(folder: Path, command: str, *, warn=None):
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(me, fh)
         break
+    clean_stale_temp_files(folder)
     try:
         yield path
     finally:
         if _read(path).get("pid") == me["pid"]:
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def clean_stale_temp_files(folder: Path) -> int:
+    """Remove the temp files of runs that were killed mid-write (``.<name>.<pid>.<x>.tmp``,
+    see aftercare.atomic) whose process is gone; under the lock no live run of ours can
+    be writing them. Returns how many were removed."""
+    removed = 0
+    for tmp in Path(folder).glob(".*.tmp"):
+        parts = tmp.name.split(".")
+        pid = parts[-3] if len(parts) >= 5 else ""
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            removed += 1
+    return removed
 
 
 def _stderr(message: str) -> None:

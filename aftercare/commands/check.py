@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from aftercare import i18n
-from aftercare.load import Dataset, load_folder
+from aftercare.load import Dataset, load_folder, require_data
 from aftercare.masking import mask_value
 
 EXAMPLES_PER_REASON = 3
@@ -21,12 +21,14 @@ def run_check(*, data_dir: Path, cfg: dict, as_of: dt.date, lang: str, quiet: bo
     from aftercare.progress import loading_progress
 
     with loading_progress(enabled=not quiet and not as_json) as progress:
-        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
+        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
+                         require=False)
     summary = summarise(ds, as_of, lang)
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     elif not quiet:
         _print(summary, lang)
+    require_data(ds, data_dir)  # after the report: it shows what was (not) recognised
     return summary
 
 

@@ -69,6 +69,7 @@ def load_folder(
     *,
     skip_bad_files: bool = False,
     progress: ProgressFn | None = None,
+    require: bool = True,
 ) -> Dataset:
     folder = Path(folder)
     if not folder.is_dir():
@@ -148,8 +149,22 @@ def load_folder(
     vehicles, ros = link.link_ros_to_vehicles(vehicles, ros)
     vehicles, customers = link.link_customers(vehicles, customers)
     ros["ro_key"] = ros["store"].fillna("").astype(str) + "|" + ros["ro_no"].astype(str)
-    return Dataset(vehicles, customers, ros.reset_index(drop=True), issues, ds_sheets,
-                   [(s.path.name, s.reason) for s in skipped], bad, dups, logs, input_rows)
+    ds = Dataset(vehicles, customers, ros.reset_index(drop=True), issues, ds_sheets,
+                 [(s.path.name, s.reason) for s in skipped], bad, dups, logs, input_rows)
+    if require:
+        require_data(ds, folder)
+    return ds
+
+
+def require_data(ds: Dataset, folder) -> None:
+    """Stop (exit 2) when the folder held no vehicles and no repair orders at all."""
+    if len(ds.vehicles) or len(ds.repair_orders):
+        return
+    seen = ", ".join(sorted({s.file for s in ds.sheets})) or "(无)"
+    raise InputError(
+        f"{folder}: 没有找到可用的车辆档案或维修工单 (no vehicles or ROs found)。读取的文件: {seen}。"
+        "请确认导出文件在该文件夹中，表头能被识别（用 aftercare check 查看），"
+        "必要时在 [aliases.<表>] 中添加列名。")
 
 
 def _headers(sf: SheetFrame) -> list[str]:

@@ -64,6 +64,9 @@ R_NOT_SHEET = "不是电子表格文件"
 R_ENCRYPTED = "文件已加密（有密码保护）"
 R_CORRUPT = "文件已损坏"
 R_ENCODING = "无法识别文件编码（支持 UTF-8、UTF-8 BOM、GBK/GB18030）"
+R_MIXED = ("文件混用了 UTF-8 和 GBK 两种编码（可能是两次导出拼接而成）：请用 Excel 打开后"
+           "另存为「CSV UTF-8」，或分别重新导出")
+R_NUL = "文件含有二进制 NUL 字节：不是文本/CSV 文件，或已损坏，请重新导出"
 
 
 @dataclass
@@ -103,8 +106,42 @@ def _sniff_bytes(path: Path, head: bytes) -> str:
     if markup:
         return markup
     if _looks_binary(head):
+        utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        if b"\x00" in head and not utf16 and _mostly_text(head):
+            raise BadFileError(path, R_NUL)
+        if _mixed_encoding(head):
+            raise BadFileError(path, R_MIXED)
         raise BadFileError(path, R_NOT_SHEET)
     return "csv"
+
+
+def _mostly_text(head: bytes) -> bool:
+    """Text with a stray NUL (not a binary format): printable outside the NULs."""
+    sample = head[:4096].replace(b"\x00", b"")
+    return _mixed_encoding(sample) or not _looks_binary(sample)
+
+
+def _mixed_encoding(data: bytes) -> bool:
+    """Every line is UTF-8 or GB18030, but not all the same one (two exports glued)."""
+    lines = data.split(b"\n")
+    if len(lines) > 1:
+        lines = lines[:-1]  # the sample may end inside a line
+    kinds = set()
+    for line in lines[:2000]:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            kinds.add("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            line.decode("gb18030")
+            kinds.add("gb18030")
+        except UnicodeDecodeError:
+            return False
+    return kinds == {"utf-8", "gb18030"}
 
 
 def _head_text(head: bytes) -> str:
@@ -422,14 +459,14 @@ def _decode_csv(path: Path, data: bytes) -> tuple[str, str]:
         candidates = ["utf-16"]  # Excel's "Unicode text" export
     else:
         if b"\x00" in data:
-            raise BadFileError(path, f"{R_NOT_SHEET}（含有二进制 NUL 字节）")
+            raise BadFileError(path, R_NUL)
         candidates = ["utf-8", "gb18030"]  # GB18030 is a superset of GBK and GB2312
     for enc in candidates:
         try:
             return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
-    raise BadFileError(path, R_ENCODING)
+    raise BadFileError(path, R_MIXED if _mixed_encoding(data) else R_ENCODING)
 
 
 _DELIMITERS = ",\t;|"
@@ -583,7 +620,7 @@ def _decode_markup(path: Path, data: bytes, declared: re.Pattern) -> tuple[str, 
             return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
-    raise BadFileError(path, R_ENCODING)
+    raise BadFileError(path, R_MIXED if _mixed_encoding(data) else R_ENCODING)
 
 
 _WS = re.compile(r"[\r\n]+|\s{2,}")

@@ -61,10 +61,12 @@ def sheet_to_frame(
         out[fname] = data[grid.columns[cols[0]]].to_numpy()
         used[fname] = str(headers[cols[0]])
         if fname == "mobile" and len(cols) > 1:
-            extra = data[[grid.columns[c] for c in cols[1:]]].astype("string")
-            out["extra_phones"] = (
-                extra.fillna("").agg(";".join, axis=1).str.strip(";").replace("", None).to_numpy()
-            )
+            parts = [data[grid.columns[c]].astype("string").fillna("") for c in cols[1:]]
+            joined = parts[0]
+            for part in parts[1:]:  # a handful of phone columns, each whole-column
+                joined = joined + ";" + part
+            joined = joined.str.strip(";")
+            out["extra_phones"] = joined.astype(object).where(joined != "", None).to_numpy()
     join_header = (join_headers or {}).get(match.table)
     if join_header:
         want = normalise_header(join_header)

@@ -233,6 +233,16 @@ def test_html_disguised_xls(tmp_path):
     assert ds.repair_orders["kind"].tolist() == ["maintenance"]
 
 
+def test_a_folder_without_vehicles_or_ros_is_unusable(tmp_path):
+    """A folder whose files hold no recognisable vehicles or ROs stops with exit 2."""
+    from aftercare.errors import InputError
+
+    csv(tmp_path / "notes.csv", ["充值金额,剩余金额", "1,2"])
+    with pytest.raises(InputError, match="notes.csv") as err:
+        load_folder(tmp_path, defaults())
+    assert err.value.exit_code == 2
+
+
 def test_skips_lock_files_outputs_and_lists_ignored(tmp_path):
     """Lock files are skipped silently, our own outputs and unknown sheets are listed."""
     csv(tmp_path / "ros.csv", ["工单号,车牌号,进厂日期,维修类型", "R1,粤B1,2025-01-02,保养"])
@@ -313,7 +323,7 @@ def test_real_templates_are_recognised(tmp_path, name, table, header_row):
 
     shutil.copy(TEMPLATES / name, tmp_path / Path(name).name)
     try:
-        ds = load_folder(tmp_path, defaults())
+        ds = load_folder(tmp_path, defaults(), require=False)  # templates hold no data
     except MissingColumnError:
         if table != "repair_orders":
             raise

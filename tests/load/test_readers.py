@@ -134,14 +134,19 @@ def test_csv_utf16_with_bom_tab_delimited(tmp_path):
     assert _row(raw.grid, 2) == ["粤B12345", "13800138000"]
 
 
-@pytest.mark.parametrize("payload", [b"a,b\n1,\x00\n", b"a,b\n\x80\xff,c\n" * 3])
-def test_csv_binary_head_is_not_a_spreadsheet(tmp_path, payload):
-    """A .csv starting with a NUL byte or with bytes that are neither UTF-8 nor GB18030 is not a spreadsheet."""
+@pytest.mark.parametrize("payload,reason", [
+    (b"a,b\n1,\x00\n", readers.R_NUL),
+    (b"a,b\n\x80\xff,c\n" * 3, readers.R_NOT_SHEET),
+    ("车牌号,手机\n".encode() + "粤B1,138\n".encode("gbk"), readers.R_MIXED),
+])
+def test_csv_binary_head_is_not_a_spreadsheet(tmp_path, payload, reason):
+    """A .csv with a NUL byte, with bytes that are neither UTF-8 nor GB18030, or with
+    UTF-8 and GBK lines mixed, is refused, each with its own reason."""
     path = tmp_path / "bad.csv"
     path.write_bytes(payload)
     with pytest.raises(BadFileError) as err:
         read_file(path)
-    assert err.value.reason == readers.R_NOT_SHEET
+    assert err.value.reason == reason
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,19 @@ def _from_texts(t: pd.Series, dayfirst: bool):
     missing = is_blank(t)
     ambiguous = np.zeros(n, dtype=bool)
     done = missing.copy()
+    # Fast path, in C: ISO dates with or without a time (`2024-01-05`, `2024-01-05
+    # 09:25:11`), what most exports hold. Digit-only strings (serials, 20240105) and
+    # everything it rejects go on to the patterns below.
+    iso = ~done & t.str.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:$|[ T])").to_numpy(dtype=bool)
+    if iso.any():
+        conv = pd.to_datetime(t[iso], format="ISO8601", errors="coerce")
+        ok = conv.notna().to_numpy()
+        rows = np.flatnonzero(iso)[ok]
+        days = conv[ok].dt.normalize().to_numpy(dtype="datetime64[ns]")
+        in_range = (days >= np.datetime64(f"{_MIN_YEAR}-01-01")) & (
+            days <= np.datetime64(f"{_MAX_YEAR}-12-31"))
+        out[rows[in_range]] = days[in_range]
+        done[rows[in_range]] = True
     for pattern in (_YMD, _COMPACT):
         g = t.str.extract(pattern).astype("float64")
         hit = g["y"].notna().to_numpy() & ~done

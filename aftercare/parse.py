@@ -171,8 +171,64 @@ def _from_texts(t: pd.Series, dayfirst: bool):
     return out, missing, ambiguous
 
 
+_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M")
+
+
+def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """What most exports hold, parsed in C over every row: datetime cells, and text in
+    the exact ISO formats above. Returns (datetime64[ns] with time of day, handled mask);
+    every other value (serials, `2024/1/5`, `20240105`, blanks, odd text) is left to the
+    per-distinct-value parsers."""
+    n = len(raw)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    handled = np.zeros(n, dtype=bool)
+    if not n:
+        return out, handled
+    types = raw.map(type)
+    is_str = (types == str).to_numpy()
+    is_dt = types.isin([dt.datetime, pd.Timestamp]).to_numpy()
+    if is_dt.any():
+        conv = pd.to_datetime(raw[is_dt], errors="coerce")
+        if conv.dt.tz is None:
+            vals = conv.to_numpy(dtype="datetime64[ns]")
+            ok = ~np.isnat(vals)
+            rows = np.flatnonzero(is_dt)[ok]
+            out[rows], handled[rows] = vals[ok], True
+    todo = np.flatnonzero(is_str)
+    for fmt in _FAST_FORMATS:  # three formats, each over the whole column in C
+        if not len(todo):
+            break
+        conv = pd.to_datetime(raw.iloc[todo], format=fmt, errors="coerce")
+        vals = conv.to_numpy(dtype="datetime64[ns]")
+        ok = ~np.isnat(vals)
+        out[todo[ok]], handled[todo[ok]] = vals[ok], True
+        todo = todo[~ok]
+    lo, hi = np.datetime64(f"{_MIN_YEAR}-01-01"), np.datetime64(f"{_MAX_YEAR}-12-31")
+    handled &= ~((out < lo) | (out > hi) | (out == np.datetime64("1899-12-30")))
+    handled |= raw.isna().to_numpy() | (is_str & (raw == "").to_numpy())  # empty: missing
+    return out, handled
+
+
 def parse_dates(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
     """Dates (values datetime64[ns] at midnight, NaT when missing or bad)."""
+    if not isinstance(raw, pd.Series):
+        raw = pd.Series(raw, dtype=object)
+    fast, handled = _fast_pass(raw)
+    if handled.all():
+        values = fast.astype("datetime64[D]").astype("datetime64[ns]")
+        return ParsedSeries(pd.Series(values, index=raw.index),
+                            pd.Series([None] * len(raw), index=raw.index, dtype=object))
+    if handled.any():
+        rest = _parse_dates_slow(raw[~handled], dayfirst=dayfirst)
+        values = fast.astype("datetime64[D]").astype("datetime64[ns]")
+        values[~handled] = rest.values.to_numpy(dtype="datetime64[ns]")
+        issue = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+        issue[~handled] = rest.issue.to_numpy()
+        return ParsedSeries(pd.Series(values, index=raw.index), issue)
+    return _parse_dates_slow(raw, dayfirst=dayfirst)
+
+
+def _parse_dates_slow(raw: pd.Series, *, dayfirst: bool) -> ParsedSeries:
     d = Distinct(raw)
     out = np.full(len(d), np.datetime64("NaT"), dtype="datetime64[ns]")
     missing = np.zeros(len(d), dtype=bool)
@@ -202,10 +258,14 @@ def parse_datetimes(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
     """Date and time of day (e.g. promised and actual hand-back times): the date as
     :func:`parse_dates` reads it, plus the time written after it (`2024-01-05 09:25`,
     datetime cells, fractional Excel serials). No time given → midnight."""
+    if not isinstance(raw, pd.Series):
+        raw = pd.Series(raw, dtype=object)
+    fast, handled = _fast_pass(raw)
+    if handled.all():
+        return ParsedSeries(pd.Series(fast, index=raw.index),
+                            pd.Series([None] * len(raw), index=raw.index, dtype=object))
     base = parse_dates(raw, dayfirst=dayfirst)
     values = base.values
-    if not len(values):
-        return base
     offset = pd.Series(pd.NaT, index=raw.index, dtype="timedelta64[ns]")
     is_obj = raw.map(lambda v: isinstance(v, (dt.datetime, pd.Timestamp)))
     if is_obj.any():
@@ -221,7 +281,9 @@ def parse_datetimes(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
     secs = (parts["h"] * 3600 + parts["m"] * 60 + parts["s"].fillna(0)).where(ok)
     offset = offset.fillna(pd.to_timedelta(secs, unit="s"))
     out = values + offset.fillna(pd.Timedelta(0)).to_numpy()
-    return ParsedSeries(pd.Series(out, index=values.index), base.issue)
+    out = out.to_numpy(dtype="datetime64[ns]", copy=True)
+    out[handled] = fast[handled]
+    return ParsedSeries(pd.Series(out, index=raw.index), base.issue)
 
 
 # ------------------------------------------------------------------------- mileage

@@ -166,3 +166,31 @@ def test_messy_folders_never_crash(tmp_path_factory, headers, rows, encoding, ju
         assert "Traceback" not in err.getvalue()
         assert err.getvalue().count("\n") <= 1
     shutil.rmtree(data, ignore_errors=True)
+
+
+def test_million_empty_formatted_rows(tmp_path):
+    """A sheet whose formatting reaches row 1,048,576 (empty styled cells, as when a user
+    formats whole columns) loads its few real rows (its speed is for bench/, not here)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["工单号", "车牌号", "进厂日期", "维修类型"])
+    ws.append(["R1", "粤B1", "2026-10-02", "保养"])
+    wb.save(data / "ros.xlsx")
+    # add empty styled cells down to Excel's last row straight into the sheet XML
+    src, dst = data / "ros.xlsx", data / "ros2.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                rows = "".join(f'<row r="{r}"><c r="Z{r}" s="0"/></row>'
+                               for r in range(1000, 1048577, 997))
+                rows += '<row r="1048576"><c r="Z1048576" s="0"/></row>'
+                body = body.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+                body = body.replace(b'<dimension ref="A1:D2"/>', b'<dimension ref="A1:Z1048576"/>')
+            zout.writestr(item, body)
+    src.unlink()
+    res = cli("check", "--data", data, "--json")
+    assert res.returncode == 0, res.stderr
+    assert '"repair_orders": 1' in res.stdout

@@ -128,7 +128,7 @@ def _open_map_shape(parent: tuple[str, ...]):
         return "brand"
     if len(parent) == 4 and parent[:2] == ("schedule", "brands") and parent[3] == "models":
         return "model"
-    if parent == ("scripts",):
+    if parent in (("scripts",), ("sms",)):
         return "str"
     return None
 

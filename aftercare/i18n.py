@@ -63,6 +63,15 @@ COLUMNS = {
     "declined_due_km": ("建议维修里程", "declined_due_km"),
     "item_name": ("项目名称", "item_name"),
     "join_key": ("关联键", "join_key"),
+    # contact logs
+    "call_id": ("呼叫编号", "call_id"),
+    **{f"attempt{n}_{p}": (f"第{n}次{zh}", f"attempt{n}_{p}") for n in (1, 2, 3)
+       for p, zh in (("date", "日期"), ("result", "结果"))},
+    "result": ("结果代码", "result"),
+    "booked_date": ("预约日期", "booked_date"),
+    "other_shop_date": ("他店日期", "other_shop_date"),
+    "other_shop_km": ("他店里程", "other_shop_km"),
+    "new_mobile": ("新号码", "new_mobile"),
 }
 
 TABLES = {
@@ -99,6 +108,18 @@ REASONS = {
     "no_callable_number": ("没有可拨打的号码", "no callable number"),
     "no_delivery_date": ("没有交车日期，无法计算首保", "no delivery date: first service cannot be computed"),
     "contact_log": ("联系记录（由 due 生成，员工填写）", "contact log (written by due, filled by staff)"),
+    # contact logs read back
+    "log_no_header": ("log- 文件中找不到联系记录表头（呼叫编号），未读取",
+                      "no contact-log header (呼叫编号/call_id) in a log- file: not read"),
+    "log_unknown_code": ("联系记录中无法识别的结果，按空白处理；可用的结果见说明",
+                         "unknown result in a contact log, read as empty; the allowed codes "
+                         "are in Detail"),
+    "log_no_match": ("联系记录的客户编号/手机/车牌都对不上任何客户（是否改动了预填列？），该行未使用",
+                     "contact-log row matches no customer by id, mobile or plate (edited key "
+                     "columns?): not used"),
+    "log_vehicle_no_match": ("联系记录的车牌/VIN 对不上任何车辆，已卖车/报废/他店保养未生效",
+                             "contact-log plate/VIN matches no vehicle: sold/scrapped/done "
+                             "elsewhere not applied"),
 }
 
 

@@ -10,10 +10,15 @@ Each vehicle's life is simulated (mileage rate, first service, maintenance rhyth
 repairs, bodyshop, warranty, recalls, washes, churn), then dirt is injected on purpose;
 every injection point is marked with a `DIRT:` comment.
 
+Last, the October 2026 contact logs are made with aftercare itself (imported from this
+repo: `due --month 2026-10 --as-of 2026-09-30` on the files just written, with the demo's
+config) and filled in the way the two agents would have by the export date.
+
 Deterministic: one `random.Random(SEED)` and one `numpy.random.default_rng(SEED)` drawn
-in a fixed order, no set iteration, no clock. CSV bytes are identical run after run;
-xlsx files are re-zipped with fixed timestamps so they are byte-identical too.
-Only stdlib, numpy and openpyxl are used (pandas is not needed to write).
+in a fixed order (the logs: their own `random.Random`), no set iteration, no clock. CSV
+bytes are identical run after run; xlsx files are re-zipped with fixed timestamps so they
+are byte-identical too. The exports need only stdlib, numpy and openpyxl; the logs need
+aftercare's own dependencies.
 """
 from __future__ import annotations
 
@@ -1120,6 +1125,167 @@ def write_ro_xlsx(ros: list[RO], path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Filled contact logs (联系记录) of a past month
+# ---------------------------------------------------------------------------
+LOG_MONTH = date(2026, 10, 1)                  # the month list whose logs staff filled in
+LOG_AS_OF = date(2026, 9, 30)                  # as `due --month 2026-10` would replay it
+LOG_RENAMED = {"王丽": "10月回访-王丽.xlsx"}      # DIRT: a log renamed by its agent
+LOG_REASONS = ["价格贵", "路途远", "已在4S店外保养", "工作忙", "车辆很少开", "对服务不满意"]
+LOG_SHOPS = ["途虎养车 宝安店 ¥380", "途虎养车 龙华店 ¥420", "小拇指汽修 南山 ¥300",
+             "车享家 福田店 ¥450", "路边修理厂 ¥260", "另一家4S店 龙岗 ¥680"]
+LABELS = {"reached_booked": "已预约", "reached_declined": "拒绝", "reached_later": "考虑/稍后",
+          "no_answer": "无人接听", "busy": "占线/挂断", "wrong_number": "空号/错号",
+          "done_elsewhere": "已在他店保养", "sold": "已卖车", "scrapped": "已报废",
+          "moved": "外迁", "opt_out": "拒绝联系"}
+
+
+def write_filled_logs(out: Path) -> list[Path]:
+    """Make the October 2026 list the way `due --month 2026-10 --as-of 2026-09-30` does on
+    the files just written (aftercare imported from this repo, the demo's config), and fill
+    its contact logs as the two agents would have by the export date: codes and Chinese
+    labels, dates typed or left as planned, rows left empty, reasons, other shops, new
+    numbers; one log renamed. Seeded, so the bytes are the same every run."""
+    import sys
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root))
+    from aftercare.commands.due import build
+    from aftercare.config import load_config
+    from aftercare.load import load_folder
+    from aftercare.reports.contact_log import build_log_frame, write_contact_logs
+
+    for old in [*out.glob("log-*.xlsx"), *[out / n for n in LOG_RENAMED.values()]]:
+        old.unlink(missing_ok=True)
+    cfg = load_config(root / "examples" / "sample" / "aftercare.toml")
+    ds = load_folder(out, cfg)
+    res = build(ds, cfg, as_of=LOG_AS_OF, month=LOG_MONTH, agents=cfg["calling"]["agents"],
+                lang="zh")
+    log = build_log_frame(res["calls"], res["reminders"], res["stem"])
+    # each vehicle's customer visits (date) after the list was made, for realistic outcomes
+    vis = ds.repair_orders[ds.repair_orders["is_visit"]]
+    vid_of = dict(zip(ds.vehicles["vin"].dropna(), ds.vehicles.loc[ds.vehicles["vin"].notna(),
+                                                                    "vehicle_id"]))
+    visits: dict[int, list[date]] = {}
+    for vid, d in zip(vis["vehicle_id"], vis["open_date"]):
+        if d.date() > LOG_AS_OF:
+            visits.setdefault(int(vid), []).append(d.date())
+    rnd = random.Random(SEED + 1010)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_contact_logs(Path(tmp), res["stem"], log, lang="zh", force=True,
+                                   stamp="0")
+        for path in paths:
+            wb = openpyxl.load_workbook(path)
+            fill_log(wb["联系记录"], rnd, visits, vid_of)
+            staff_mistakes(wb["联系记录"], first=not written)
+            agent = path.stem.split("-", 3)[-1]
+            target = out / LOG_RENAMED.get(agent, path.name)
+            save_workbook(wb, target)
+            written.append(target)
+    return written
+
+
+def fill_log(ws, rnd: random.Random, visits: dict, vid_of: dict) -> None:
+    """Fill one agent's log: the first row of each call carries the attempts and the
+    outcome (a vehicle's own outcome — sold, done elsewhere — on that vehicle's row)."""
+    header = [c.value for c in ws[1]]
+    col = {h: j + 1 for j, h in enumerate(header)}
+    by_call: dict[str, list[int]] = {}
+    for r in range(2, ws.max_row + 1):
+        by_call.setdefault(ws.cell(r, col["呼叫编号"]).value, []).append(r)
+    opt_outs = 0
+
+    def pick(pairs):
+        values, weights = zip(*pairs)
+        return rnd.choices(values, weights=weights)[0]
+
+    for call_id, rows in by_call.items():
+        r = rows[0]
+        plan = ws.cell(r, col["第1次计划"]).value or ""
+        if not plan:
+            continue                                               # overflow: never called
+        day1 = date.fromisoformat(plan[:10])
+        days = [day1] + [date.fromisoformat((ws.cell(r, col[f"第{n}次计划"]).value or plan)[:10])
+                         for n in (2, 3)]
+        kinds = (ws.cell(r, col["提醒类型"]).value or "").split(";")
+        vin = ws.cell(r, col["VIN"]).value
+        came = [d for d in visits.get(vid_of.get(vin, -1), []) if d >= day1]
+        greeting = kinds == ["birthday"]                           # nothing to book
+        x = rnd.random()
+        if x < 0.10:
+            continue                                               # DIRT: rows left empty
+        if came and not greeting and rnd.random() < 0.8:
+            outcome = "reached_booked"
+        elif x < 0.22:
+            outcome = "fail3"
+        elif x < 0.25 and opt_outs < 2:
+            outcome, opt_outs = "opt_out", opt_outs + 1
+        else:
+            outcome = pick([("reached_later", 25), ("reached_declined", 18),
+                            ("reached_booked", 0 if greeting else 8), ("wrong_number", 5),
+                            ("done_elsewhere", 0 if greeting else 6),
+                            ("sold", 1.5), ("moved", 1.5), ("scrapped", 0.7)])
+        fails = 3 if outcome == "fail3" else pick([(0, 60), (1, 25), (2, 15)])
+        word = lambda code: LABELS[code] if rnd.random() < 0.6 else code  # noqa: E731
+        for n in range(fails):
+            ws.cell(r, col[f"第{n + 1}次结果"], word(rnd.choice(["no_answer", "busy"])))
+            if rnd.random() < 0.3:
+                ws.cell(r, col[f"第{n + 1}次日期"], typed_date(days[n], rnd))
+        if outcome == "fail3":
+            continue
+        n = fails + 1
+        ws.cell(r, col[f"第{n}次结果"], word(outcome))
+        when = days[n - 1]
+        if rnd.random() < 0.3:
+            ws.cell(r, col[f"第{n}次日期"], typed_date(when, rnd))
+        if rnd.random() < 0.6:
+            ws.cell(r, col["结果代码"], word(outcome))
+        if outcome == "reached_booked":
+            booked = (came[0] - timedelta(days=rnd.choice([0, 0, 1, 2]))) if came else \
+                when + timedelta(days=rnd.randint(3, 20))          # no visit: a no-show
+            ws.cell(r, col["预约日期"], max(booked, when))
+        elif outcome in ("reached_declined", "reached_later") and rnd.random() < 0.6:
+            ws.cell(r, col["未回厂原因"], rnd.choice(LOG_REASONS))
+        elif outcome == "done_elsewhere":
+            ws.cell(r, col["他店信息"], rnd.choice(LOG_SHOPS))
+            ws.cell(r, col["未回厂原因"], rnd.choice(["价格贵", "路途远", "已在4S店外保养"]))
+            if rnd.random() < 0.7:
+                ws.cell(r, col["他店日期"], f"{when - timedelta(days=rnd.randint(5, 40)):%Y-%m-%d}")
+                if "first_service" in kinds:
+                    ws.cell(r, col["他店里程"], f"{rnd.randint(45, 55) * 100}")
+        elif outcome == "wrong_number" and rnd.random() < 0.5:
+            ws.cell(r, col["新号码"], "1" + rnd.choice(["39", "58", "86"]) +
+                    f"{rnd.randint(0, 99999999):08d}")
+        elif outcome == "reached_later" and rnd.random() < 0.1:
+            ws.cell(r, col["备注"], "客户说月底再联系")
+
+
+def staff_mistakes(ws, first: bool) -> None:
+    """DIRT: what staff get wrong in a log: a result that is no code nor label, a date that
+    does not exist, and (in the first log) a row typed in whose keys match nobody."""
+    header = [c.value for c in ws[1]]
+    col = {h: j + 1 for j, h in enumerate(header)}
+    ws.cell(6, col["第1次结果"], "打不通")
+    ws.cell(10, col["第1次日期"], "10月32日")
+    if first:
+        r = ws.max_row + 1
+        for h, v in (("客户编号", "KH999999"), ("客户名称", "李先生"), ("手机", "13800138000"),
+                     ("车牌号", "粤B00000"), ("结果代码", "已预约"), ("预约日期", "2026-11-02")):
+            ws.cell(r, col[h], v)
+
+
+def typed_date(d: date, rnd: random.Random):
+    """A date as staff type it: a real date, ISO text, or month.day without a year."""
+    style = rnd.random()
+    if style < 0.4:
+        return datetime.combine(d, time(0, 0))
+    if style < 0.8:
+        return f"{d:%Y-%m-%d}"
+    return f"{d.month}.{d.day}"                                     # DIRT: no year
+
+
+# ---------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
@@ -1142,7 +1308,9 @@ def main(argv: list[str] | None = None) -> None:
     write_customers(customers, args.out / CUSTOMER_FILE)
     write_ro_csv(ros, args.out / RO_CSV_FILE)
     write_ro_xlsx(ros, args.out / RO_XLSX_FILE)
-    print(f"{len(customers)} customers, {len(vehicles)} vehicles, {len(ros)} ROs -> {args.out}")
+    logs = write_filled_logs(args.out)
+    print(f"{len(customers)} customers, {len(vehicles)} vehicles, {len(ros)} ROs, "
+          f"{len(logs)} filled contact logs -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -100,12 +100,14 @@ def test_every_command_documents_an_example():
 
 
 def test_check_on_sample_data_finds_every_table(capsys):
-    """The committed sample data loads: four sheets, all four tables' rows, known dirt."""
+    """The committed sample data loads: four data sheets, all four tables' rows, known
+    dirt, and the two filled contact logs set aside."""
     code = run(["check", "--data", str(ROOT / "sample_data"), "--json", "--as-of", "2026-11-20"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert sorted(s["table"] for s in out["sheets"] if s["table"]) == [
-        "customers", "repair_orders", "repair_orders", "vehicles"]
+        "contact_logs", "contact_logs", "customers", "repair_orders", "repair_orders",
+        "vehicles"]
     assert out["counts"]["ro_duplicates_across_files"] > 0
     reasons = {r["reason"] for r in out["issues_by_reason"]}
     assert {"totals_row", "test_row", "phone_masked", "vin_check_digit",

@@ -100,3 +100,15 @@ def test_service_type_kinds_and_scripts_are_checked():
         merge(defaults(), {"service_types": {"servicing": ["x"]}})
     with pytest.raises(ConfigError, match="scripts.hello"):
         merge(defaults(), {"scripts": {"hello": "x"}})
+
+
+def test_sms_templates_per_kind():
+    """[sms] has a text per reminder kind; a user's text replaces one; an unknown kind or a
+    non-text value names the key."""
+    cfg = merge(defaults(), {"sms": {"maintenance": "{name}您好，{plate}该保养了"}})
+    assert cfg["sms"]["maintenance"] == "{name}您好，{plate}该保养了"
+    assert "{plate}" in cfg["sms"]["first_service"]
+    with pytest.raises(ConfigError, match="sms.oil_change"):
+        merge(defaults(), {"sms": {"oil_change": "x"}})
+    with pytest.raises(ConfigError, match="sms.maintenance"):
+        merge(defaults(), {"sms": {"maintenance": 3}})

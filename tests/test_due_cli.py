@@ -24,13 +24,16 @@ def month_run(tmp_path_factory):
 
 
 def test_month_list_writes_workbook_and_one_log_per_agent(month_run):
-    """The month run exits 0 and writes due-2026-12.xlsx and a log per agent."""
+    """The month run exits 0 and writes due-2026-12.xlsx, a log per agent, and the
+    opt-out register (the sample's October logs hold refusals)."""
     code, out = month_run
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["due-2026-12.xlsx", "log-2026-12-乙.xlsx", "log-2026-12-甲.xlsx"]
+    assert names == ["due-2026-12.xlsx", "log-2026-12-乙.xlsx", "log-2026-12-甲.xlsx",
+                     "opt-outs.csv"]
     wb = openpyxl.load_workbook(out / "due-2026-12.xlsx", read_only=True)
-    assert wb.sheetnames == ["汇总", "呼叫清单", "提醒明细", "待修正资料", "数据问题"]
+    assert wb.sheetnames == ["汇总", "呼叫清单", "提醒明细", "待修正资料", "短信名单", "预约未到",
+                             "数据问题"]
     header = [c.value for c in next(wb["提醒明细"].iter_rows(max_row=1))]
     assert header[:16] == STABLE
 
@@ -124,7 +127,8 @@ def test_churn_on_sample_data(tmp_path, capsys):
 
 def test_report_on_sample_data(tmp_path, capsys):
     """report writes report-2026-10.xlsx with the KPI sheet first; --json has the cohort
-    rates with numerator and denominator, and the list KPIs say they need contact logs."""
+    rates with numerator and denominator, and the list KPIs from the sample's October
+    logs (3DC, with no day-list logs, needs contact logs)."""
     code = run(["report", "--month", "2026-10", "--data", str(SAMPLE), "--out", str(tmp_path),
                 "--json"])
     summary = json.loads(capsys.readouterr().out)
@@ -132,9 +136,11 @@ def test_report_on_sample_data(tmp_path, capsys):
     kpis = {k["kpi"]: k for k in summary["kpis"]}
     fs = kpis["first_service_return_rate"]
     assert fs["denominator"] > 0 and fs["value"] == fs["numerator"] / fs["denominator"]
-    assert kpis["reach_rate"]["no_data"] == "contact_logs"
+    assert kpis["reach_rate"]["no_data"] is None and kpis["reach_rate"]["denominator"] > 0
+    assert kpis["followup_rate"]["no_data"] == "contact_logs"
     wb = openpyxl.load_workbook(tmp_path / "report-2026-10.xlsx", read_only=True)
     assert wb.sheetnames[:3] == ["指标", "趋势", "进厂台次"]
+    assert {"未回厂原因", "他店分析", "坐席统计"} <= set(wb.sheetnames)
 
 
 def test_report_refuses_next_month(tmp_path):
@@ -147,7 +153,8 @@ def test_english_workbooks_have_the_english_stable_columns(tmp_path):
     assert run(["due", "--month", "2026-12", "--data", str(SAMPLE), "--out", str(tmp_path),
                 "--as-of", "2026-11-20", "--lang", "en", "--quiet"]) == 0
     wb = openpyxl.load_workbook(tmp_path / "due-2026-12.xlsx", read_only=True)
-    assert wb.sheetnames == ["Summary", "Calls", "Reminders", "Fix data", "Data issues"]
+    assert wb.sheetnames == ["Summary", "Calls", "Reminders", "Fix data", "SMS list", "No-shows",
+                             "Data issues"]
     header = [c.value for c in next(wb["Reminders"].iter_rows(max_row=1))]
     assert header[:16] == ["customer_id", "customer_name", "mobile", "plate", "vin", "model",
                            "kind_label", "kind", "due_date", "contact_date", "basis",

@@ -22,23 +22,63 @@ def previous_as_of(as_of) -> pd.Timestamp:
     return pd.Timestamp(as_of).normalize() - pd.DateOffset(months=1)
 
 
-def build(ds: Dataset, cfg: dict, *, as_of: dt.date, lang: str) -> dict:
+def build(ds: Dataset, cfg: dict, *, as_of: dt.date, lang: str, effects=None,
+          log_issues: pd.DataFrame | None = None) -> dict:
     """Everything `churn` writes, as frames (no I/O): ``bands`` (one row per vehicle, from
     :func:`aftercare.rules.churn.band_vehicles`), ``previous`` (the bands one calendar month
     earlier, from the same data), ``movement``, ``matrix`` (the 90–364-day split),
-    ``issues`` and ``summary`` (counts only: no personal data)."""
+    ``reasons`` (未回厂原因 from contact logs, one row per vehicle and log entry),
+    ``issues`` and ``summary`` (counts only: no personal data). ``effects``: the contact
+    logs' effects, already applied to ``ds`` (see aftercare.logs)."""
     ctx = prepare(ds, as_of, cfg)
-    bands = rules.band_vehicles(ctx)
+    logged = effects.reasons if effects is not None else None
+    bands = rules.band_vehicles(ctx, logged)
     prev_day = previous_as_of(ctx.as_of)
     previous = rules.bands_on(ctx, prev_day)
     mov = rules.movement(bands, previous)
     matrix = rules.split_matrix(bands)
     issues = pd.concat([_frame(ds.issues.frame()), _projection_issues(ctx.projection),
-                        _frame(rules.no_date_issues(ctx, bands))], ignore_index=True)
+                        _frame(rules.no_date_issues(ctx, bands)),
+                        _frame(log_issues if log_issues is not None else
+                               pd.DataFrame(columns=ISSUE_FIELDS))], ignore_index=True)
     summary = _summary(ctx, bands, mov, matrix, prev_day, issues, lang)
+    reasons = reason_rows(ctx, logged, bands)
+    summary["reasons"] = int(len(reasons))
     return {"stem": ctx.as_of.date().isoformat(), "bands": bands, "previous": previous,
             "movement": mov, "matrix": matrix, "issues": issues, "summary": summary,
-            "context": ctx}
+            "context": ctx, "reasons": reasons}
+
+
+REASON_FIELDS = ["vehicle_id", "plate", "vin", "customer_name", "band", "contact_date", "agent",
+                 "result", "reason", "other_shop"]
+
+
+def reason_rows(ctx, logged: pd.DataFrame | None, bands: pd.DataFrame) -> pd.DataFrame:
+    """流失原因: each logged reason (or other shop) of a banded vehicle, by band (lapsed
+    first, longest away first), then date; a row without a vehicle of its own (a birthday
+    call) is shown for each of the customer's vehicles."""
+    if logged is None or not len(logged):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in REASON_FIELDS})
+    v = ctx.vehicles
+    whole = logged["vehicle_id"].isna()
+    spread = logged[whole].merge(pd.DataFrame({"customer_key": v["customer_key"].to_numpy(),
+                                               "_vid": v.index.to_numpy()}), on="customer_key")
+    spread = spread.assign(vehicle_id=spread["_vid"]).drop(columns="_vid")
+    r = pd.concat([logged[~whole], spread], ignore_index=True)
+    r["vehicle_id"] = r["vehicle_id"].astype("int64")
+    banded = bands[bands["band"].notna()]
+    r = r[r["vehicle_id"].isin(banded.index)].reset_index(drop=True)
+    vid = r["vehicle_id"]
+    out = pd.DataFrame({
+        "vehicle_id": vid, "plate": vid.map(banded["plate"]), "vin": vid.map(banded["vin"]),
+        "customer_name": vid.map(banded["customer_name"]), "band": vid.map(banded["band"]),
+        "contact_date": pd.to_datetime(r["log_date"]), "agent": r["agent"],
+        "result": r["outcome"], "reason": r["reason"], "other_shop": r["other_shop"],
+    })
+    order = out.assign(_b=-out["band"].map({c: i for i, c in enumerate(rules.BAND_CODES)}))
+    order = order.sort_values(["_b", "contact_date", "vehicle_id"],
+                              ascending=[True, False, True], kind="stable")
+    return order.drop(columns="_b").reset_index(drop=True)
 
 
 def _frame(f: pd.DataFrame) -> pd.DataFrame:
@@ -49,8 +89,13 @@ def _projection_issues(proj) -> pd.DataFrame:
     iss = proj.issues
     if iss is None or not len(iss):
         return pd.DataFrame(columns=ISSUE_FIELDS)
+    from aftercare.logs.effects import SERVICE_RECORD_PREFIX
+
+    # a service done elsewhere (from a contact log) is named by the log's own column
+    logged = iss["ro_key"].astype(str).str.startswith(SERVICE_RECORD_PREFIX)
+    field_ = iss["field"].astype(object).where(~logged, "other_shop_km")
     return pd.DataFrame({"file": iss["_file"], "sheet": iss["_sheet"], "row": iss["_row"],
-                         "field": iss["field"], "value": iss["value"], "reason": iss["reason"],
+                         "field": field_, "value": iss["value"], "reason": iss["reason"],
                          "detail": iss["detail"]})
 
 
@@ -99,12 +144,19 @@ def run_churn(*, data_dir: Path, out_dir: Path, cfg: dict, as_of: dt.date, lang:
     from aftercare.progress import loading_progress
     from aftercare.reports.churn_workbook import write_churn_workbook
 
+    from aftercare import logs as logs_mod
+
     with loading_progress(enabled=not quiet and not as_json) as progress:
         ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
-    res = build(ds, cfg, as_of=as_of, lang=lang)
+    logs = logs_mod.gather(ds, out_dir, cfg)
+    effects = logs_mod.effects.compute(logs.rows, ds, as_of, register=logs.all_opt_outs)
+    res = build(logs_mod.effects.apply(ds, effects), cfg, as_of=as_of, lang=lang,
+                effects=effects, log_issues=logs.issues)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = write_churn_workbook(out_dir / f"churn-{res['stem']}.xlsx", res, lang=lang,
                                 show_phones=show_phones)
+    res["summary"]["contact_logs"] = {"files": len(logs.files), "rows": int(len(logs.rows)),
+                                      "new_opt_outs": logs_mod.record_opt_outs(out_dir, logs)}
     summary = dict(res["summary"])
     summary["files"] = [str(path)]
     if as_json:

@@ -1,6 +1,14 @@
 """`aftercare due`: the month's reminder call list (or a day's follow-up list), the calling
 plan, and one prefilled contact log per agent. The rules are in aftercare.rules; this
-module wires them to the loader and the workbooks."""
+module wires them to the loader, the contact logs read back (aftercare.logs) and the
+workbooks.
+
+Filled contact logs change the list (03-outputs.md, "Contact log"): their effects are
+applied to the data before the rules run (opt-outs, new numbers, sold/scrapped vehicles,
+services done elsewhere), closed reminders and wrong numbers are passed to the month
+rules, agents keep their customers, and a month list gains two sheets: 短信名单 (the
+SMS fallback after three failed attempts, texts from ``[sms]``) and 预约未到 (no-shows).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +24,11 @@ from aftercare import i18n
 from aftercare.load import Dataset, load_folder
 from aftercare.rules import calls as calls_mod
 from aftercare.rules import mileage
-from aftercare.rules.context import RuleContext, prepare
-from aftercare.rules.month import ReminderList, day_list, month_list
+from aftercare.rules.context import GONE_STATUSES, RuleContext, prepare
+from aftercare.rules.month import MONTH_KINDS, ReminderList, day_list, month_list
+
+ISSUE_FIELDS = ["file", "sheet", "row", "field", "value", "reason", "detail"]
+SMS_KINDS = tuple(k for k in MONTH_KINDS if k != "birthday")
 
 
 def default_as_of_for_month(month: dt.date, today: dt.date) -> dt.date:
@@ -33,8 +44,11 @@ def default_as_of_for_day(day: dt.date, today: dt.date) -> dt.date:
 
 def build(ds: Dataset, cfg: dict, *, as_of: dt.date, month: dt.date | None = None,
           day: dt.date | None = None, agents: list[str], lang: str,
-          previous_agents: pd.Series | None = None) -> dict:
-    """Everything `due` writes, as frames (no I/O)."""
+          previous_agents: pd.Series | None = None, effects=None,
+          log_issues: pd.DataFrame | None = None) -> dict:
+    """Everything `due` writes, as frames (no I/O). ``effects``: the contact logs'
+    effects at as_of (:func:`aftercare.logs.effects.compute`), already applied to ``ds``
+    (:func:`aftercare.logs.effects.apply`); ``log_issues``: the logs' data issues."""
     if month is not None:
         start = pd.Timestamp(month)
         end = start + pd.offsets.MonthEnd(0)
@@ -42,7 +56,10 @@ def build(ds: Dataset, cfg: dict, *, as_of: dt.date, month: dt.date | None = Non
         start = end = pd.Timestamp(day)
     horizon = end + pd.DateOffset(months=3)
     ctx = prepare(ds, as_of, cfg, horizon_end=horizon)
-    lst = month_list(ctx, start) if month is not None else day_list(ctx, start)
+    lst = (month_list(ctx, start, effects) if month is not None
+           else day_list(ctx, start, effects))
+    if previous_agents is None and effects is not None:
+        previous_agents = effects.previous_agents
     reminders = enrich(lst.reminders, ctx, lang)
     fix = enrich_fix(lst.fix_data, ctx)
     capacity = len(agents) * cfg["calling"]["calls_per_agent_per_day"]
@@ -61,13 +78,108 @@ def build(ds: Dataset, cfg: dict, *, as_of: dt.date, month: dt.date | None = Non
     reminders["agent"] = call_key.map(keyed["agent"]).to_numpy()
     calls = _call_details(calls, reminders, ctx, lang)
     cap = calls_mod.capacity_table(calls, ctx.calendar, max(start, ctx.as_of), end, capacity)
-    issues = pd.concat([ds.issues.frame(), _projection_issues(ctx.projection)],
-                       ignore_index=True)
+    issues = pd.concat([ds.issues.frame(), _projection_issues(ctx.projection),
+                        _issue_frame(log_issues)], ignore_index=True)
+    sms = no_shows = None
+    if month is not None:  # the round trip's sheets belong to the month list
+        sms = sms_list(effects, ctx, reminders, cfg)
+        no_shows = no_show_list(effects, ctx)
     summary = _summary(ctx, lst, reminders, calls, cap, stem, month is not None, issues,
                        ctx.calendar.uncovered_between(start, end + pd.Timedelta(days=7)),
                        ds.input_rows)
+    if sms is not None:
+        summary["sms"] = int(len(sms))
+        summary["no_shows"] = int(len(no_shows))
     return {"stem": stem, "reminders": reminders, "calls": calls, "fix_data": fix,
-            "issues": issues, "summary": summary, "capacity": cap, "context": ctx}
+            "issues": issues, "summary": summary, "capacity": cap, "context": ctx,
+            "sms": sms, "no_shows": no_shows}
+
+
+def _issue_frame(f: pd.DataFrame | None) -> pd.DataFrame:
+    if f is None or not len(f):
+        return pd.DataFrame(columns=ISSUE_FIELDS)
+    return f.reindex(columns=ISSUE_FIELDS)
+
+
+SMS_COLUMNS = ["customer_key", "customer_id", "customer_name", "mobile", "plates", "kinds",
+               "sms", "failed_on", "agent", "call_id"]
+NO_SHOW_COLUMNS = ["customer_key", "customer_id", "customer_name", "mobile", "plate", "vin",
+                   "kinds", "booked_date", "agent", "call_id"]
+
+
+def _empty(columns) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c in ("failed_on",
+                                                                         "booked_date")
+                                      else object) for c in columns})
+
+
+def _still_ours(frame: pd.DataFrame, effects, ctx: RuleContext) -> pd.DataFrame:
+    """Rows of customers who may be contacted (not opted out, number not marked wrong)
+    whose vehicle is not gone."""
+    keys = frame["customer_key"]
+    ok = ~keys.isin(effects.opted_out) & ~keys.isin(effects.wrong_number_keys)
+    status = ctx.customers["do_not_contact"] if "do_not_contact" in ctx.customers else None
+    if status is not None:
+        ok &= ~keys.map(status).eq(True)
+    vst = frame["vehicle_id"].map(ctx.vehicles["vehicle_status"])
+    ok &= ~vst.isin(GONE_STATUSES)
+    return frame[ok.to_numpy()]
+
+
+def sms_list(effects, ctx: RuleContext, reminders: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """短信名单: one row per customer whose call failed three times (effects.sms), with a
+    mobile (SMS needs one), the plates and kinds of that call, and the texts from
+    ``[sms]`` (one per vehicle and kind, same placeholders as ``[scripts]``; the due date
+    and km when the reminder is on this list). Birthdays are not resent."""
+    if effects is None or not len(effects.sms):
+        return _empty(SMS_COLUMNS)
+    s = _still_ours(effects.sms, effects, ctx)
+    ex = s.assign(kind=s["kinds"].fillna("").astype(str).str.split(";")).explode("kind")
+    ex = ex[ex["kind"].isin(SMS_KINDS)].reset_index(drop=True)
+    cust = ctx.customers
+    ex["customer_id"] = ex["customer_key"].map(cust["customer_id"])
+    ex["customer_name"] = ex["customer_key"].map(cust["customer_name"])
+    ex["mobile"] = ex["customer_key"].map(cust["mobile"])
+    mobile = ex["customer_key"].map(cust["mobile_type"]).eq("mobile")
+    ex = ex[mobile.to_numpy()].reset_index(drop=True)
+    if not len(ex):
+        return _empty(SMS_COLUMNS)
+    ex["model"] = ex["vehicle_id"].map(ctx.vehicles["model"])
+    listed = reminders.dropna(subset=["vehicle_id"]).drop_duplicates(["vehicle_id", "kind"])
+    on = ex[["vehicle_id", "kind"]].merge(
+        listed[["vehicle_id", "kind", "due_date", "due_km"]].astype({"vehicle_id": "float64"}),
+        on=["vehicle_id", "kind"], how="left")
+    ex["due_date"] = pd.to_datetime(on["due_date"]).to_numpy()
+    ex["due_km"] = on["due_km"].astype("float64").to_numpy()
+    ex["sms"] = fill_templates(ex, cfg["sms"])
+    g = ex.groupby("customer_key", sort=True)
+
+    def joined(col, sep=";"):
+        return g[col].agg(lambda v: sep.join(dict.fromkeys(str(x) for x in v
+                                                           if x is not None and x == x and x)))
+
+    out = pd.DataFrame({
+        "customer_id": g["customer_id"].first(), "customer_name": g["customer_name"].first(),
+        "mobile": g["mobile"].first(), "plates": joined("plate"), "kinds": joined("kind"),
+        "sms": joined("sms", "\n"), "failed_on": g["failed_on"].max(),
+        "agent": g["agent"].first(), "call_id": g["call_id"].first(),
+    }).reset_index()
+    return out.sort_values(["failed_on", "customer_id", "customer_key"], kind="stable",
+                           na_position="last").reset_index(drop=True)[SMS_COLUMNS]
+
+
+def no_show_list(effects, ctx: RuleContext) -> pd.DataFrame:
+    """预约未到: booked customers who did not come (effects.no_shows), not opted out, the
+    vehicle still theirs; by booked date."""
+    if effects is None or not len(effects.no_shows):
+        return _empty(NO_SHOW_COLUMNS)
+    n = _still_ours(effects.no_shows, effects, ctx).reset_index(drop=True)
+    cust = ctx.customers
+    for col in ("customer_id", "customer_name", "mobile"):
+        n[col] = n["customer_key"].map(cust[col])
+    return n.sort_values(["booked_date", "customer_id", "customer_key"], kind="stable",
+                         na_position="last").reset_index(drop=True).reindex(
+        columns=NO_SHOW_COLUMNS)
 
 
 def _empty_calls() -> pd.DataFrame:
@@ -94,12 +206,10 @@ def enrich(rem: pd.DataFrame, ctx: RuleContext, lang: str) -> pd.DataFrame:
         rem[col] = vid.map(veh[col]).to_numpy()
     bd = (rem["kind"] == "birthday").to_numpy()
     if bd.any():  # a birthday row carries all the customer's vehicles
-        joined = veh.groupby("customer_key").agg(
-            plate=("plate", lambda s: ";".join(s.dropna().astype(str))),
-            vin=("vin", lambda s: ";".join(s.dropna().astype(str))),
-            model=("model", lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))))
+        mine = veh[veh["customer_key"].isin(rem.loc[bd, "customer_key"])]
         for col in ("plate", "vin", "model"):
-            rem.loc[bd, col] = rem.loc[bd, "customer_key"].map(joined[col]).to_numpy()
+            joined = join_unique(mine, "customer_key", col)
+            rem.loc[bd, col] = rem.loc[bd, "customer_key"].map(joined).to_numpy()
     as_of = ctx.as_of
     has_v = ~bd
     rem["projected_km"] = np.nan
@@ -107,8 +217,9 @@ def enrich(rem: pd.DataFrame, ctx: RuleContext, lang: str) -> pd.DataFrame:
         ctx.projection, vid[has_v].to_numpy(),
         np.full(int(has_v.sum()), as_of.to_datetime64())).round().to_numpy()
     rem["daily_km"] = vid.map(ctx.projection.vehicles["daily_km"]).round(1).where(has_v)
-    rem["last_visit"] = vid.map(ctx.last_visit()).where(has_v)
-    rem["last_visit"] = pd.to_datetime(rem["last_visit"])
+    last = ctx.last_visit()
+    rem["last_visit"] = pd.to_datetime(vid.map(last), errors="coerce") if len(last) else pd.NaT
+    rem["last_visit"] = rem["last_visit"].where(has_v)
     rem["kind_label"] = rem["kind"].map(lambda k: i18n.pick(KIND_LABELS[k], lang))
     rem["script"] = scripts(rem, ctx.cfg)
     return rem
@@ -121,8 +232,15 @@ def enrich_fix(fix: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
         fix[col] = fix["customer_key"].map(cust[col]).to_numpy()
     # the raw number as the export holds it, so staff can see what to fix
     fix["mobile"] = fix["customer_key"].map(cust["mobile"].fillna(cust["other_phones"]))
+    veh = ctx.vehicles
     for col in ("plate", "vin"):
-        fix[col] = fix["vehicle_id"].map(ctx.vehicles[col]).to_numpy()
+        fix[col] = fix["vehicle_id"].map(veh[col]).to_numpy()
+    whole = fix["vehicle_id"].isna() & fix["customer_key"].notna()
+    if whole.any():  # a customer's own row (a wrong number): all their vehicles
+        for col in ("plate", "vin"):
+            joined = veh.groupby("customer_key")[col].agg(
+                lambda s: ";".join(s.dropna().astype(str)))
+            fix.loc[whole, col] = fix.loc[whole, "customer_key"].map(joined).to_numpy()
     if "due_date" not in fix:
         fix["due_date"] = pd.NaT
     return fix
@@ -131,6 +249,12 @@ def enrich_fix(fix: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
 def scripts(rem: pd.DataFrame, cfg: dict) -> pd.Series:
     """Talking points per kind from ``[scripts]``, filled with the customer's name, the
     vehicle, the due date and km — vectorised per template (≤ 9 kinds)."""
+    return fill_templates(rem, cfg["scripts"])
+
+
+def fill_templates(rem: pd.DataFrame, templates: dict) -> pd.Series:
+    """Per-kind texts (``[scripts]``, ``[sms]``) with {name} {plate} {model} {due_date}
+    {km} filled from ``rem`` (customer_name, plate, model, due_date, due_km)."""
     fields = {
         "name": rem["customer_name"].fillna("").astype(str),
         "plate": rem["plate"].fillna("").astype(str),
@@ -140,7 +264,7 @@ def scripts(rem: pd.DataFrame, cfg: dict) -> pd.Series:
         if "due_km" in rem else pd.Series("", index=rem.index),
     }
     out = pd.Series("", index=rem.index, dtype=object)
-    for kind, tmpl in cfg["scripts"].items():
+    for kind, tmpl in templates.items():
         sel = rem["kind"] == kind
         if not sel.any():
             continue
@@ -153,6 +277,15 @@ def scripts(rem: pd.DataFrame, cfg: dict) -> pd.Series:
     return out
 
 
+def join_unique(frame: pd.DataFrame, key: str, col: str, sep: str = ";") -> pd.Series:
+    """key → the distinct non-empty values of ``col`` joined by ``sep``, in row order
+    (one str.join per group; no per-row Python)."""
+    sub = frame[[key, col]].dropna()
+    sub = sub.assign(**{col: sub[col].astype(str)})
+    sub = sub[sub[col] != ""].drop_duplicates()
+    return sub.groupby(key, sort=False)[col].agg(sep.join)
+
+
 def _call_details(calls, reminders, ctx, lang) -> pd.DataFrame:
     from aftercare.reports.due_workbook import KIND_LABELS
 
@@ -162,9 +295,9 @@ def _call_details(calls, reminders, ctx, lang) -> pd.DataFrame:
         "customer_id": g["customer_id"].first(),
         "customer_name": g["customer_name"].first(),
         "mobile": g["mobile"].first(),
-        "plates": g["plate"].agg(lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))),
-        "vins": g["vin"].agg(lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))),
-        "script": g["script"].agg(lambda s: "\n".join(dict.fromkeys(t for t in s if t))),
+        "plates": join_unique(r, "call_id", "plate"),
+        "vins": join_unique(r, "call_id", "vin"),
+        "script": join_unique(r, "call_id", "script", "\n"),
     })
     details.index = details.index.astype(object)
     calls = calls.join(details, on="call_id")
@@ -177,8 +310,13 @@ def _projection_issues(proj) -> pd.DataFrame:
     iss = proj.issues
     if iss is None or not len(iss):
         return pd.DataFrame(columns=["file", "sheet", "row", "field", "value", "reason", "detail"])
+    from aftercare.logs.effects import SERVICE_RECORD_PREFIX
+
+    # a service done elsewhere (from a contact log) is named by the log's own column
+    logged = iss["ro_key"].astype(str).str.startswith(SERVICE_RECORD_PREFIX)
+    field_ = iss["field"].astype(object).where(~logged, "other_shop_km")
     return pd.DataFrame({"file": iss["_file"], "sheet": iss["_sheet"], "row": iss["_row"],
-                         "field": iss["field"], "value": iss["value"], "reason": iss["reason"],
+                         "field": field_, "value": iss["value"], "reason": iss["reason"],
                          "detail": ""})
 
 
@@ -219,9 +357,14 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
                                                 write_contact_logs)
     from aftercare.writer import write_workbook
 
+    from aftercare import logs as logs_mod
+
     with loading_progress(enabled=not quiet and not as_json) as progress:
         ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
-    res = build(ds, cfg, as_of=as_of, month=month, day=day, agents=agents, lang=lang)
+    logs = logs_mod.gather(ds, out_dir, cfg)
+    effects = logs_mod.effects.compute(logs.rows, ds, as_of, register=logs.all_opt_outs)
+    res = build(logs_mod.effects.apply(ds, effects), cfg, as_of=as_of, month=month, day=day,
+                agents=agents, lang=lang, effects=effects, log_issues=logs.issues)
     summary = res["summary"]
     # test rows were dropped by the loader (and listed there); the summary counts them
     test_rows = ds.issues.frame()["reason"].eq("test_row").sum()
@@ -230,12 +373,16 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     summary["capacity"] = res["capacity"]
     out_dir.mkdir(parents=True, exist_ok=True)
     log = build_log_frame(res["calls"], res["reminders"], res["stem"])
-    logs = write_contact_logs(out_dir, res["stem"], log, lang=lang, force=force, stamp=stamp)
+    written = write_contact_logs(out_dir, res["stem"], log, lang=lang, force=force,
+                                 stamp=stamp)
+    # the guard passed: record the refusals (PIPL) before anything else can fail
+    summary["contact_logs"] = {"files": len(logs.files), "rows": int(len(logs.rows)),
+                               "new_opt_outs": logs_mod.record_opt_outs(out_dir, logs)}
     sheets = build_due_sheets(summary, res["calls"], res["reminders"], res["fix_data"],
-                              res["issues"], lang)
+                              res["issues"], lang, sms=res["sms"], no_shows=res["no_shows"])
     path = write_workbook(out_dir / f"due-{res['stem']}.xlsx", sheets)
     summary = {k: v for k, v in summary.items() if k != "capacity"}
-    summary["files"] = [str(path), *[str(p) for p in logs]]
+    summary["files"] = [str(path), *[str(p) for p in written]]
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif not quiet:
@@ -267,6 +414,16 @@ def _print(summary: dict, lang: str, i18n_mod) -> None:
               ("溢出 " if zh else "overflow ") + f"{summary['overflow']}  " +
               ("待修正资料 " if zh else "fix data ") + f"{summary['fix_data']}  " +
               ("数据问题 " if zh else "data issues ") + f"{summary['data_issues']}")
+    cl = summary.get("contact_logs")
+    if cl:
+        line = (("联系记录 " if zh else "contact logs ") + f"{cl['files']} " +
+                ("个文件 " if zh else "files ") + f"{cl['rows']} " + ("行" if zh else "rows"))
+        if "sms" in summary:
+            line += (("  短信名单 " if zh else "  SMS list ") + f"{summary['sms']}" +
+                     ("  预约未到 " if zh else "  no-shows ") + f"{summary['no_shows']}")
+        if cl["new_opt_outs"]:
+            line += (("  新增拒绝联系 " if zh else "  new opt-outs ") + f"{cl['new_opt_outs']}")
+        con.print(line)
     from aftercare.reports.due_workbook import EXCLUDED_LABELS
 
     ex = ", ".join(f"{i18n_mod.pick(EXCLUDED_LABELS.get(k, (k, k)), lang)} {v}"

@@ -16,19 +16,25 @@ from aftercare.load import Dataset, load_folder
 from aftercare.rules import kpis
 
 
-def build(ds: Dataset, cfg: dict, *, month, lang: str) -> dict:
+def build(ds: Dataset, cfg: dict, *, month, lang: str, logs: pd.DataFrame | None = None,
+          log_issues: pd.DataFrame | None = None) -> dict:
     """Everything `report` writes, computed (no I/O): ``stem`` (YYYY-MM), ``report`` (a
     :class:`~aftercare.rules.kpis.KpiReport`), ``issues`` (data issues: loading, the
-    mileage projection behind the due cohorts, vehicles without a delivery date) and
-    ``summary`` (the ``--json`` payload, without ``files``; no personal data)."""
+    mileage projection behind the due cohorts, vehicles without a delivery date, the
+    contact logs) and ``summary`` (the ``--json`` payload, without ``files``; no personal
+    data). ``logs``: the matched contact-log rows (aftercare.logs.gather), for the list
+    KPIs; the other KPIs count the data as exported (04-kpis.md "Who counts")."""
     from aftercare.rules import service
 
     month = kpis.month_start(month)
-    report = kpis.compute_report(ds, month, cfg)
+    report = kpis.compute_report(ds, month, cfg, logs=logs)
     ctx = report.inputs.context(month - pd.Timedelta(days=1))  # the due cohorts' context
     _, no_delivery = service.first_service(ctx)
+    cols = ["file", "sheet", "row", "field", "value", "reason", "detail"]
     issues = pd.concat([ds.issues.frame(), _projection_issues(ctx.projection),
-                        _no_delivery_issues(ctx.vehicles, no_delivery)], ignore_index=True)
+                        _no_delivery_issues(ctx.vehicles, no_delivery),
+                        (log_issues if log_issues is not None else pd.DataFrame(columns=cols))
+                        .reindex(columns=cols)], ignore_index=True)
     return {"stem": month.strftime("%Y-%m"), "report": report, "issues": issues,
             "summary": summary(report, issues, lang)}
 
@@ -99,13 +105,18 @@ def run_report(*, data_dir: Path, out_dir: Path, cfg: dict, month: dt.date, lang
     from aftercare.reports.report_workbook import report_sheets
     from aftercare.writer import write_workbook
 
+    from aftercare import logs as logs_mod
+
     with loading_progress(enabled=not quiet and not as_json) as progress:
         ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
-    res = build(ds, cfg, month=month, lang=lang)
+    logs = logs_mod.gather(ds, out_dir, cfg)
+    res = build(ds, cfg, month=month, lang=lang, logs=logs.rows, log_issues=logs.issues)
     out_dir.mkdir(parents=True, exist_ok=True)
     sheets, extra = report_sheets(res["report"], res["issues"], lang)
     path = write_workbook(out_dir / f"report-{res['stem']}.xlsx", sheets,
                           mask=not show_phones, extra=extra)
+    res["summary"]["contact_logs"] = {"files": len(logs.files), "rows": int(len(logs.rows)),
+                                      "new_opt_outs": logs_mod.record_opt_outs(out_dir, logs)}
     out = dict(res["summary"])
     out["files"] = [str(path)]
     if as_json:

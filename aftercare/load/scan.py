@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".csv", ".parquet"}
-OUR_OUTPUTS = ("due-", "churn-", "report-")
+OUR_OUTPUTS = ("due-", "churn-", "report-", "opt-outs")  # opt-outs.csv: the PIPL register
 LOG_PREFIX = "log-"
 
 

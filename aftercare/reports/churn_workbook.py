@@ -96,6 +96,7 @@ ALL_COLUMNS: dict[str, tuple[str, str]] = {
     "overdue_days": ("逾期天数", "overdue_days"),
     "opted_out": ("免打扰", "opted_out"),
     "rank": ("排名", "rank"),
+    "reasons": ("未回厂原因", "reasons"),
 }
 CALL_COLUMNS: dict[str, tuple[str, str]] = {
     "rank": ("排名", "rank"),
@@ -127,6 +128,7 @@ REASON_COLUMNS: dict[str, tuple[str, str]] = {
     "agent": ("坐席", "agent"),
     "result": ("结果", "result"),
     "reason": ("未回厂原因", "reason"),
+    "other_shop": ("他店信息", "other_shop"),
 }
 SUMMARY_LABELS = {
     "item": ("项目", "item"),
@@ -210,7 +212,7 @@ def build_churn_sheets(result: dict, lang: str) -> list[Sheet]:
         summary_sheet(result, lang),
         *[call_sheet(bands, code, lang) for code in LAPSED_BANDS],
         all_vehicles_sheet(bands, lang),
-        reasons_sheet(lang),
+        reasons_sheet(lang, result.get("reasons")),
         churn_issues_sheet(result["issues"], lang),
     ]
 
@@ -266,12 +268,24 @@ def all_vehicles_sheet(bands: pd.DataFrame, lang: str) -> Sheet:
                  number_formats={"spend_24m": "#,##0.00", "projected_km": "0"})
 
 
-def reasons_sheet(lang: str) -> Sheet:
-    """未回厂原因 recorded in contact logs. The contact-log issue fills it; until then it is
-    the header row alone."""
-    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in REASON_COLUMNS})
+def reasons_sheet(lang: str, reasons: pd.DataFrame | None = None) -> Sheet:
+    """流失原因: the 未回厂原因 (and other shops) recorded in contact logs for banded
+    vehicles, one row per vehicle and log entry (see commands.churn.reason_rows); results
+    as their labels."""
+    from aftercare.reports.contact_log import RESULT_CODES
+
+    if reasons is None or not len(reasons):
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in REASON_COLUMNS})
+    else:
+        labels = {code: (label, code) for code, label in RESULT_CODES}
+        r = reasons.reset_index(drop=True)
+        frame = r.assign(band_label=_labels(r["band"], BAND_LABELS, lang),
+                         result=_labels(r["result"], labels, lang),
+                         contact_date=pd.to_datetime(r["contact_date"]))
+        frame = frame.reindex(columns=list(REASON_COLUMNS))
     return Sheet(_pick(SHEET_NAMES["reasons"], lang), frame,
-                 headers=_headers(REASON_COLUMNS, lang), text_columns=list(REASON_COLUMNS))
+                 headers=_headers(REASON_COLUMNS, lang),
+                 text_columns=[c for c in REASON_COLUMNS if c != "contact_date"])
 
 
 def churn_issues_sheet(issues: pd.DataFrame, lang: str) -> Sheet:

@@ -1,7 +1,8 @@
 """The sheets of ``due-YYYY-MM.xlsx`` / ``due-YYYY-MM-DD.xlsx`` (03-outputs.md).
 
 :func:`build_due_sheets` turns the lead's frames into :class:`~aftercare.writer.Sheet`
-objects: 汇总, 呼叫清单, 提醒明细, 待修正资料, 数据问题. Write them with
+objects: 汇总, 呼叫清单, 提醒明细, 待修正资料, then for a month list 短信名单 (SMS
+fallback) and 预约未到 (no-shows) from the contact logs read back, and 数据问题. Write them with
 ``write_workbook(path, sheets)`` (``mask=False``: call lists need the full number; the
 data-issues sheet masks its personal values itself). The contact logs live in
 :mod:`aftercare.reports.contact_log` and are re-exported here.
@@ -28,6 +29,7 @@ from aftercare.writer import Sheet
 
 __all__ = [
     "KIND_LABELS", "RESULT_CODES", "REMINDER_COLUMNS", "SHEET_NAMES", "build_due_sheets",
+    "sms_sheet", "no_shows_sheet", "SMS_COLUMNS", "NO_SHOW_COLUMNS",
     "kind_label", "topics", "LOG_FIELDS", "LOG_HEADERS", "STAFF_COLUMNS", "build_log_frame",
     "write_contact_logs", "log_is_filled",
 ]
@@ -53,7 +55,31 @@ SHEET_NAMES = {
     "calls": ("呼叫清单", "Calls"),
     "reminders": ("提醒明细", "Reminders"),
     "fix_data": ("待修正资料", "Fix data"),
+    "sms": ("短信名单", "SMS list"),
+    "no_shows": ("预约未到", "No-shows"),
     "data_issues": ("数据问题", "Data issues"),
+}
+SMS_COLUMNS: dict[str, tuple[str, str]] = {
+    "customer_id": ("客户编号", "customer_id"),
+    "customer_name": ("客户名称", "customer_name"),
+    "mobile": ("手机", "mobile"),
+    "plates": ("车牌号", "plates"),
+    "topics": ("提醒类型", "topics"),
+    "sms": ("短信内容", "sms_text"),
+    "failed_on": ("第3次未接通日期", "failed_on"),
+    "agent": ("坐席", "agent"),
+    "call_id": ("呼叫编号", "call_id"),
+}
+NO_SHOW_COLUMNS: dict[str, tuple[str, str]] = {
+    "customer_id": ("客户编号", "customer_id"),
+    "customer_name": ("客户名称", "customer_name"),
+    "mobile": ("手机", "mobile"),
+    "plate": ("车牌号", "plate"),
+    "vin": ("VIN", "vin"),
+    "topics": ("提醒类型", "topics"),
+    "booked_date": ("预约日期", "booked_date"),
+    "agent": ("坐席", "agent"),
+    "call_id": ("呼叫编号", "call_id"),
 }
 
 # 提醒明细: the stable columns of 03-outputs.md, in order, then 备注.
@@ -129,11 +155,17 @@ SUMMARY_LABELS = {
     "fix_data": ("待修正资料（行）", "fix-data rows"),
     "data_issues": ("数据问题（行）", "data issues (rows)"),
     "warning": ("注意", "warning"),
+    "log_files": ("读取的联系记录（文件）", "contact logs read (files)"),
+    "log_rows": ("联系记录（行）", "contact-log rows"),
+    "new_opt_outs": ("新增拒绝联系（已登记 opt-outs.csv）", "new opt-outs (added to opt-outs.csv)"),
+    "sms": ("短信名单（人）", "SMS list (customers)"),
+    "no_shows": ("预约未到（行）", "no-shows (rows)"),
 }
 EXCLUDED_LABELS = {
     "opted_out": ("免打扰/拒绝联系的客户", "customers who opted out"),
     "vehicle_gone": ("已报废/已转卖/已过户的车辆", "vehicles scrapped, sold on or transferred"),
     "no_number": ("无可拨打号码（见待修正资料）", "no callable number (see Fix data)"),
+    "wrong_number": ("联系记录标记为空号/错号（见待修正资料）", "wrong number per a contact log (see Fix data)"),
     "test_row": ("测试数据", "test rows"),
     "test_rows": ("测试数据", "test rows"),
     "vehicles_after_as_of": ("交车日期晚于基准日期的车辆", "vehicles delivered after as_of"),
@@ -196,15 +228,45 @@ def _text_key(s: pd.Series) -> pd.Series:
 
 # --------------------------------------------------------------------------- sheets
 def build_due_sheets(summary: dict, calls: pd.DataFrame, reminders: pd.DataFrame,
-                     fix_data: pd.DataFrame, issues: pd.DataFrame, lang: str) -> list[Sheet]:
-    """汇总, 呼叫清单, 提醒明细, 待修正资料, 数据问题 (English names with ``lang='en'``)."""
-    return [
+                     fix_data: pd.DataFrame, issues: pd.DataFrame, lang: str, *,
+                     sms: pd.DataFrame | None = None,
+                     no_shows: pd.DataFrame | None = None) -> list[Sheet]:
+    """汇总, 呼叫清单, 提醒明细, 待修正资料, [短信名单, 预约未到,] 数据问题 (English names
+    with ``lang='en'``). The two bracketed sheets are written when given (month lists)."""
+    sheets = [
         summary_sheet(summary, calls, reminders, fix_data, issues, lang),
         calls_sheet(calls, lang),
         reminders_sheet(reminders, lang),
         fix_data_sheet(fix_data, lang),
-        issues_sheet(issues, lang),
     ]
+    if sms is not None:
+        sheets.append(sms_sheet(sms, lang))
+    if no_shows is not None:
+        sheets.append(no_shows_sheet(no_shows, lang))
+    return [*sheets, issues_sheet(issues, lang)]
+
+
+def sms_sheet(sms: pd.DataFrame, lang: str) -> Sheet:
+    """短信名单: customers to text after three failed attempts, with the text to send."""
+    f = sms.reset_index(drop=True)
+    frame = pd.DataFrame({c: f[c] if c in f else None for c in SMS_COLUMNS if c != "topics"})
+    frame.insert(list(SMS_COLUMNS).index("topics"), "topics",
+                 topics(f["kinds"], lang) if "kinds" in f else None)
+    frame["failed_on"] = _dates(frame["failed_on"])
+    return Sheet(_pick(SHEET_NAMES["sms"], lang), frame, headers=_headers(SMS_COLUMNS, lang),
+                 text_columns=_IDENTIFIERS + ["agent", "sms", "topics"], widths={"sms": 60})
+
+
+def no_shows_sheet(no_shows: pd.DataFrame, lang: str) -> Sheet:
+    """预约未到: customers who booked on a call and did not come within 3 days."""
+    f = no_shows.reset_index(drop=True)
+    frame = pd.DataFrame({c: f[c] if c in f else None for c in NO_SHOW_COLUMNS if c != "topics"})
+    frame.insert(list(NO_SHOW_COLUMNS).index("topics"), "topics",
+                 topics(f["kinds"], lang) if "kinds" in f else None)
+    frame["booked_date"] = _dates(frame["booked_date"])
+    return Sheet(_pick(SHEET_NAMES["no_shows"], lang), frame,
+                 headers=_headers(NO_SHOW_COLUMNS, lang),
+                 text_columns=_IDENTIFIERS + ["agent", "topics"])
 
 
 def calls_sheet(calls: pd.DataFrame, lang: str) -> Sheet:
@@ -355,6 +417,13 @@ def summary_sheet(summary: dict, calls: pd.DataFrame, reminders: pd.DataFrame,
         label = _pick(EXCLUDED_LABELS[code], lang) if code in EXCLUDED_LABELS else str(code)
         rows.append((f"{L['excluded']} · {label}", int(n)))
     rows += [(L["fix_data"], len(fix_data)), (L["data_issues"], len(issues))]
+    for key in ("sms", "no_shows"):
+        if key in summary:
+            rows.append((L[key], int(summary[key])))
+    cl = summary.get("contact_logs")
+    if cl:
+        rows += [(L["log_files"], int(cl.get("files", 0))), (L["log_rows"], int(cl.get("rows", 0))),
+                 (L["new_opt_outs"], int(cl.get("new_opt_outs", 0)))]
     rows += [(L["warning"], str(w)) for w in summary.get("warnings") or []]
     left = pd.DataFrame({"item": [r[0] for r in rows],
                          "value": pd.Series([r[1] for r in rows], dtype=object)})

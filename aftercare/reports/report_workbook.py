@@ -12,7 +12,10 @@
   denominators, and one native Excel line chart per rate that has values (``extra``);
 - 进厂台次 (visits): by ISO week within M and by kind, with a 合计 row;
 - one drill-down sheet per rate KPI (and 流失召回): every member of the denominator, its
-  vehicle status, and whether it is in the numerator;
+  vehicle status, and whether it is in the numerator; the list KPIs from contact logs
+  too (提醒完成率 of every kind on one sheet, 接通率, 招揽回厂率, 3DC 回访率);
+- from the contact logs of M: 未回厂原因 (reasons counted), 他店分析 (which shops, where,
+  at what price) and 坐席统计 (per agent: calls, reached, booked, returned);
 - 口径说明 (definitions): each KPI in words and the config values used;
 - 数据问题 (data issues), as ``due`` writes it.
 
@@ -54,6 +57,30 @@ DRILL_SHEETS: dict[str, T] = {
     "retention_rate": ("客户保持率明细", "Retention"),
     "winback": ("流失召回明细", "Win-backs"),
     "holdover_rate": ("滞留车率明细", "Holdover"),
+}
+# drill-downs of the list KPIs (contact logs); 提醒完成率 of every kind on one sheet
+LIST_DRILL_SHEETS: dict[str, T] = {
+    "reminder_completion": ("提醒完成率明细", "Reminder completion"),
+    "reach_rate": ("接通率明细", "Reach"),
+    "reminder_return_rate": ("招揽回厂率明细", "Reminder return"),
+    "followup_rate": ("3DC回访率明细", "3DC follow-up"),
+}
+LOG_SHEETS: dict[str, T] = {
+    "reasons": ("未回厂原因", "No-return reasons"),
+    "other_shops": ("他店分析", "Other shops"),
+    "agents": ("坐席统计", "Agents"),
+}
+LOG_TABLE_COLUMNS: dict[str, dict[str, T]] = {
+    "reasons": {"reason": ("未回厂原因", "reason"), "count": ("次数", "count"),
+                "share": ("占比", "share")},
+    "other_shops": {"shop": ("他店", "shop"), "place": ("位置", "place"),
+                    "count": ("次数", "count"), "avg_price": ("平均价格", "avg_price"),
+                    "min_price": ("最低价格", "min_price"), "max_price": ("最高价格", "max_price")},
+    "agents": {"agent": ("坐席", "agent"), "calls": ("呼叫数", "calls"),
+               "reached": ("接通", "reached"), "reach_rate": ("接通率", "reach_rate"),
+               "booked": ("预约成功", "booked"), "booking_rate": ("预约成功率", "booking_rate"),
+               "reminded": ("已提醒车辆", "reminded"), "returned": ("招揽回厂", "returned"),
+               "return_rate": ("招揽回厂率", "return_rate")},
 }
 # 指标: the stable columns of 04-kpis.md, in order
 KPI_COLUMNS: dict[str, T] = {
@@ -152,8 +179,18 @@ MEMBER_COLUMNS: dict[str, T] = {
     "promised_at": ("预计交车时间", "promised_at"),
     "delivered_at": ("实际交车时间", "delivered_at"),
     "days_late": ("延误天数", "days_late"),
+    "reminder_kind": ("提醒类型", "reminder_kind"),
+    "call_id": ("呼叫编号", "call_id"),
+    "agent": ("坐席", "agent"),
+    "first_attempt": ("首次拨打日期", "first_attempt"),
+    "reached": ("已接通", "reached"),
+    "booked": ("已预约", "booked"),
+    "close_date": ("结算日期", "close_date"),
+    "followup_due": ("回访截止日", "followup_due"),
+    "followup_date": ("回访日期", "followup_date"),
 }
-_TEXT_COLUMNS = ["plate", "vin", "customer_id", "ro_no", "visit_ro_no", "kpi"]
+_TEXT_COLUMNS = ["plate", "vin", "customer_id", "ro_no", "visit_ro_no", "kpi", "call_id",
+                 "agent"]
 
 
 def _pick(pair: T, lang: str) -> str:
@@ -258,6 +295,7 @@ def report_sheets(report: K.KpiReport, issues: pd.DataFrame, lang: str):
         r = by[code]
         if r.members is not None:
             sheets.append(_drill_sheet(report, r, _pick(DRILL_SHEETS[code], lang), lang))
+    sheets += _list_sheets(report, by, lang)
     sheets.append(_definitions_sheet(report, names["definitions"], lang))
     sheets.append(issues_sheet(issues, lang))
     rows = kpi_rows(report, lang)
@@ -352,6 +390,34 @@ def _add_trend_charts(ws, frame: pd.DataFrame, lang: str) -> None:
         placed += 1
 
 
+def _list_sheets(report: K.KpiReport, by: dict, lang: str) -> list[Sheet]:
+    """The list KPIs' drill-downs and the contact-log tables (when there are logs)."""
+    out = []
+    parts = [by[f"reminder_completion_{k}"].members for k in K.REMINDER_KINDS]
+    parts = [p for p in parts if p is not None and len(p)]
+    if parts:
+        merged = K.KpiResult("reminder_completion", members=pd.concat(parts, ignore_index=True))
+        out.append(_drill_sheet(report, merged,
+                                _pick(LIST_DRILL_SHEETS["reminder_completion"], lang), lang))
+    for code in ("reach_rate", "reminder_return_rate", "followup_rate"):
+        r = by[code]
+        if r.members is not None:
+            out.append(_drill_sheet(report, r, _pick(LIST_DRILL_SHEETS[code], lang), lang))
+    tables = report.log_tables
+    if tables:
+        for key, frame in tables.items():
+            cols = LOG_TABLE_COLUMNS[key]
+            rates = [c for c in frame.columns if c.endswith("rate") or c == "share"]
+            money = [c for c in frame.columns if c.endswith("price")]
+            out.append(Sheet(_pick(LOG_SHEETS[key], lang), frame.reindex(columns=list(cols)),
+                             headers={f: _pick(p, lang) for f, p in cols.items()},
+                             percent_columns=rates,
+                             number_formats={c: MONEY for c in money},
+                             text_columns=[c for c in ("reason", "shop", "place", "agent")
+                                           if c in cols]))
+    return out
+
+
 def _visits_sheet(report: K.KpiReport, name: str, lang: str) -> Sheet:
     weeks = K.visits_by_week(report.inputs, report.month, report.inputs.cfg)
     total = {"iso_week": _pick(("合计", "total"), lang), "week_start": pd.NaT,
@@ -384,6 +450,9 @@ def _drill_sheet(report: K.KpiReport, r: K.KpiResult, name: str, lang: str) -> S
     for c in ("plate", "vin", "customer_id", "customer_name", "mobile", "model"):
         src, key = (cust, ckey) if c in ("customer_id", "customer_name", "mobile") else (veh, vid)
         out[c] = key.map(src[c]).astype(object) if c in src.columns else None
+    for c in ("plate", "customer_id"):  # a log row's own, when its vehicle is unknown
+        if c in m.columns:
+            out[c] = out[c].where(out[c].notna(), m[c].astype(object))
     out["delivery_date"] = pd.to_datetime(vid.map(veh["delivery_date"]))
     out["vehicle_status"] = _labels(vid.map(veh["vehicle_status"]), VEHICLE_STATUS_LABELS,
                                     lang)
@@ -394,6 +463,8 @@ def _drill_sheet(report: K.KpiReport, r: K.KpiResult, name: str, lang: str) -> S
         col = m[c]
         if c in ("visit_kind", "kind"):
             col = _labels(col, VISIT_KIND_LABELS, lang)
+        elif c == "reminder_kind":
+            col = _labels(col, KIND_LABELS, lang)
         elif c == "basis":
             col = _labels(col, BASIS_LABELS, lang)
         elif c == "band":

@@ -29,6 +29,11 @@ Choices where the spec is silent (each marked ``# choice:`` below):
   apart on the previous month's date too (so it never shows as movement).
 * Ranks are given to lapsed vehicles (every band but ``active``) whose customer did not opt
   out: ranks 1..n are exactly the rows of each call sheet.
+* Contact logs: a vehicle whose customer's call said 外迁 (``moved``, a column the log
+  effects add to the vehicles) is 外地 whatever its plate; ``reasons`` lists the distinct
+  未回厂原因 recorded for the vehicle (the latest first, joined by ``;``); a reason on a
+  row whose vehicle could not be told (a birthday call's row) goes to every vehicle of
+  the customer.
 """
 
 from __future__ import annotations
@@ -178,7 +183,25 @@ def _recent_visits(ctx: RuleContext) -> pd.DataFrame:
         {"visits_24m": "int64", "spend_24m": "float64"})
 
 
-def band_vehicles(ctx: RuleContext) -> pd.DataFrame:
+def vehicle_reasons(ctx: RuleContext, reasons: pd.DataFrame | None) -> pd.Series:
+    """vehicle_id → the distinct reasons logged for it, latest first, joined by ``;``."""
+    if reasons is None or not len(reasons):
+        return pd.Series(dtype=object)
+    r = reasons[reasons["reason"].notna()]
+    whole = r["vehicle_id"].isna()
+    v = ctx.vehicles
+    spread = r[whole].merge(pd.DataFrame({"customer_key": v["customer_key"].to_numpy(),
+                                          "_vid": v.index.to_numpy()}), on="customer_key")
+    spread = spread.assign(vehicle_id=spread["_vid"].astype("float64")).drop(columns="_vid")
+    r = pd.concat([r[~whole], spread], ignore_index=True)
+    r = r.sort_values(["vehicle_id", "log_date"], ascending=[True, False], kind="stable")
+    r = r.drop_duplicates(["vehicle_id", "reason"])
+    out = r.groupby("vehicle_id")["reason"].agg(";".join)
+    out.index = out.index.astype("int64")
+    return out
+
+
+def band_vehicles(ctx: RuleContext, reasons: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per vehicle delivered by as_of (or with visits, when the delivery date is
     unknown), index vehicle_id: the band, or ``excluded_reason`` for those counted apart,
     and everything the win-back sheets show. See the module docstring for the columns'
@@ -195,7 +218,10 @@ def band_vehicles(ctx: RuleContext) -> pd.DataFrame:
     dnc = cust["do_not_contact"] if "do_not_contact" in cust else pd.Series(dtype=object)
     out["opted_out"] = v["customer_key"].map(dnc).eq(True).to_numpy()
     out = out.join(bands_on(ctx))
-    out["local"] = local_flag(v["plate"], ctx.cfg["churn"]["local_plate_prefixes"]).to_numpy()
+    local = local_flag(v["plate"], ctx.cfg["churn"]["local_plate_prefixes"])
+    if "moved" in v:  # a contact log said 外迁
+        local = local.mask(v["moved"].fillna(False).astype(bool), "nonlocal")
+    out["local"] = local.to_numpy()
     end, state = _warranty(ctx)
     out["warranty_end"] = end.to_numpy(dtype="datetime64[ns]")
     out["warranty"] = state.to_numpy()
@@ -207,9 +233,8 @@ def band_vehicles(ctx: RuleContext) -> pd.DataFrame:
     overdue = (ctx.as_of - pd.Series(out["service_due"])).dt.days
     out["overdue_days"] = overdue.astype("Int64")
     out["maintenance_overdue"] = overdue.gt(0).to_numpy()
-    # The contact-log issue fills this with the 未回厂原因 staff recorded (reached, reason);
-    # no logs are read yet, so the column exists and stays empty.
-    out["reasons"] = None
+    out["reasons"] = v.index.map(vehicle_reasons(ctx, reasons)).to_numpy(dtype=object)
+    out["reasons"] = out["reasons"].where(out["reasons"].notna(), None)
     eligible = out["band"].isin(LAPSED_BANDS) & ~out["opted_out"]
     out["rank"] = rank_within_band(out, eligible)
     out.index.name = "vehicle_id"

@@ -39,6 +39,9 @@ Choices where the spec is silent (each marked ``# choice:`` below):
 * 客户保持率 uses 12 months as written (not ``base_months``, which is for 保有客户数).
 * Status: a rate with a target is 达标 when value ≥ target (滞留车率: value < target),
   compared exactly as fractions; no value, no status.
+
+The list KPIs (提醒完成率, 接通率, 预约成功率, 招揽回厂率, 3DC 回访率, 未回厂原因) read the
+contact logs; they live in :mod:`aftercare.rules.list_kpis`.
 """
 
 from __future__ import annotations
@@ -132,6 +135,7 @@ class KpiReport:
     trend: list[tuple[pd.Timestamp, dict[str, KpiResult]]]
     data_end: pd.Timestamp | None
     inputs: "KpiInputs"
+    log_tables: dict[str, pd.DataFrame] | None = None
 
     def by_code(self) -> dict[str, KpiResult]:
         return {r.kpi: r for r in self.results}
@@ -207,8 +211,9 @@ class KpiInputs:
     visits sorted by day and by (vehicle, day), the vehicles, and a cache of rule
     contexts and of computed months."""
 
-    def __init__(self, ds, cfg: dict):
+    def __init__(self, ds, cfg: dict, logs: pd.DataFrame | None = None):
         self.ds, self.cfg = ds, cfg
+        self.logs = logs if logs is not None and len(logs) else None
         ros = ds.repair_orders
         visit = ros["is_visit"].to_numpy(dtype=bool) if len(ros) else np.zeros(0, bool)
         vis = ros.loc[visit]
@@ -316,18 +321,20 @@ def _bool_float(s: pd.Series) -> np.ndarray:
                                                                      na_value=np.nan)
 
 
-def _inputs(source, cfg) -> KpiInputs:
+def _inputs(source, cfg, logs=None) -> KpiInputs:
     if isinstance(source, KpiInputs):
-        return source if source.cfg is cfg else KpiInputs(source.ds, cfg)
-    return KpiInputs(source, cfg)
+        return source if source.cfg is cfg else KpiInputs(source.ds, cfg, source.logs)
+    return KpiInputs(source, cfg, logs)
 
 
 # ------------------------------------------------------------------------------ compute
-def compute_month(source, month, cfg: dict) -> list[KpiResult]:
+def compute_month(source, month, cfg: dict, *, logs: pd.DataFrame | None = None
+                  ) -> list[KpiResult]:
     """Every KPI of 04-kpis.md for ``month`` (data after its last day ignored), in the
     order of the spec's table. ``source`` is a loaded Dataset or a :class:`KpiInputs`
-    (which caches contexts and months across calls)."""
-    inp = _inputs(source, cfg)
+    (which caches contexts and months across calls); ``logs`` the matched contact-log
+    rows (for a Dataset source)."""
+    inp = _inputs(source, cfg, logs)
     m = _Month.of(month)
     if m.start in inp._months:
         return inp._months[m.start]
@@ -342,9 +349,12 @@ def compute_month(source, month, cfg: dict) -> list[KpiResult]:
     out.append(_churn_rate(inp, m))
     out.append(_retention_rate(inp, m))
     out += _winback(inp, m, int(cfg["kpi"]["winback_days"]), band_edges(cfg))
-    out += [KpiResult(code, rate=True, no_data="contact_logs") for code in CONTACT_LOG_KPIS]
+    from aftercare.rules.list_kpis import list_kpis
+
+    listed = list_kpis(inp, m)
+    out += [listed[code] for code in CONTACT_LOG_KPIS]
     out.append(_holdover_rate(inp, m))
-    out.append(KpiResult("no_return_reasons", no_data="contact_logs"))
+    out.append(listed["no_return_reasons"])
     provisional = inp.data_end is not None and inp.data_end < m.end
     done = []
     for r in out:
@@ -352,15 +362,17 @@ def compute_month(source, month, cfg: dict) -> list[KpiResult]:
         target = targets.get(key) if r.rate else None
         done.append(dataclasses.replace(
             r, target=None if target is None else float(target),
-            provisional=provisional and r.no_data is None))
+            provisional=(provisional or r.provisional) and r.no_data is None))
     inp._months[m.start] = done
     return done
 
 
-def compute_report(source, month, cfg: dict, *, trend_months: int = 12) -> KpiReport:
+def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
+                   logs: pd.DataFrame | None = None) -> KpiReport:
     """Month M, M−1 and M−12, and the ``trend_months`` months ending M, each computed as
-    if that month were M (contexts and months computed once and reused)."""
-    inp = _inputs(source, cfg)
+    if that month were M (contexts and months computed once and reused); ``logs``: the
+    matched contact-log rows."""
+    inp = _inputs(source, cfg, logs)
     m = _Month.of(month)
     results = compute_month(inp, m.start, cfg)
     trend = []
@@ -369,7 +381,10 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12) -> KpiRe
         trend.append((mk.start, {r.kpi: r for r in compute_month(inp, mk.start, cfg)}))
     prev_m = {r.kpi: r for r in compute_month(inp, m.shift(-1).start, cfg)}
     prev_y = {r.kpi: r for r in compute_month(inp, m.shift(-12).start, cfg)}
-    return KpiReport(m.start, results, prev_m, prev_y, trend, inp.data_end, inp)
+    from aftercare.rules.list_kpis import log_tables
+
+    return KpiReport(m.start, results, prev_m, prev_y, trend, inp.data_end, inp,
+                     log_tables(inp, m.start, cfg))
 
 
 def visits_by_week(source, month, cfg: dict) -> pd.DataFrame:
@@ -385,10 +400,11 @@ def visits_by_week(source, month, cfg: dict) -> pd.DataFrame:
     spans = weeks.groupby("iso_week", sort=False)["day"].agg(["min", "max"])
     week_of = pd.Series(weeks["iso_week"].to_numpy(), index=weeks["day"].to_numpy())
     wk = week_of.reindex(v["day"].to_numpy()).to_numpy()
-    table = (pd.Series(1, index=range(len(v)), dtype="int64")
-             .groupby([pd.Categorical(wk, categories=spans.index),
-                       pd.Categorical(v["kind"], categories=VISIT_KINDS)], observed=False)
-             .sum().unstack())
+    # a frame's columns as keys: a list of two arrays would be read as one key when the
+    # month has exactly two visits
+    keys = pd.DataFrame({"w": pd.Categorical(wk, categories=spans.index),
+                         "k": pd.Categorical(v["kind"], categories=VISIT_KINDS)})
+    table = keys.groupby(["w", "k"], observed=False).size().unstack()
     out = pd.DataFrame({"iso_week": spans.index.to_numpy(),
                         "week_start": _dates(spans["min"].to_numpy()),
                         "week_end": _dates(spans["max"].to_numpy()),

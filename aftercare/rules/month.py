@@ -7,6 +7,13 @@ maintenance reminders overdue by up to carry_over_days (status 逾期). A member
 contact date is before as_of (a list made late) moves to the first working day after
 as_of. Then the people who are not called are routed out: opted-out customers and gone
 vehicles are counted; customers without a callable number go to 待修正资料.
+
+Contact logs (``effects``, from :func:`aftercare.logs.effects.compute`; their opt-outs,
+new numbers, sold/scrapped vehicles and services done elsewhere are already in the data
+the context was prepared from) add two things here: reminders closed by 已在他店保养 are
+dropped (``effects.closures``), and every customer whose number a log marked wrong goes
+to 待修正资料 (``effects.wrong_numbers``), with each of their reminders, or one row of
+their own when they have none in the list.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ def contact_dates(cands: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     return out
 
 
-def month_list(ctx: RuleContext, month_start) -> ReminderList:
+def month_list(ctx: RuleContext, month_start, effects=None) -> ReminderList:
     month_start = pd.Timestamp(month_start)
     month_end = month_start + pd.offsets.MonthEnd(0)
     fs, no_delivery = service.first_service(ctx)
@@ -66,6 +73,7 @@ def month_list(ctx: RuleContext, month_start) -> ReminderList:
     cands["customer_key"] = ctx.vehicles["customer_key"].reindex(cands["vehicle_id"]).to_numpy()
     bd = dated.birthday(ctx, month_start, callable_vids)
     cands = pd.concat([cands, bd], ignore_index=True)
+    cands = drop_closed(cands, effects, ctx.cfg)
     cands["contact_date"] = contact_dates(cands, ctx)
     cands["status"] = "normal"
     in_month = cands["contact_date"].between(month_start, month_end)
@@ -82,10 +90,29 @@ def month_list(ctx: RuleContext, month_start) -> ReminderList:
     late = members["contact_date"] < ctx.as_of
     members.loc[late, "contact_date"] = after_as_of
     members["shifted_late"] = late.to_numpy()
-    return _route(ctx, members, no_delivery, gone, opted, MONTH_KINDS)
+    return _route(ctx, members, no_delivery, gone, opted, MONTH_KINDS, effects)
 
 
-def day_list(ctx: RuleContext, day) -> ReminderList:
+def drop_closed(cands: pd.DataFrame, effects, cfg: dict) -> pd.DataFrame:
+    """Candidates a contact log closed (已在他店保养): first service, warranty and declined
+    for good; recurring kinds (maintenance, inspection, insurance) when due on or before
+    the end of the log's month plus the kind's lead days."""
+    closures = getattr(effects, "closures", None)
+    if closures is None or not len(closures) or not len(cands):
+        return cands
+    from aftercare.logs.effects import RECURRING_KINDS
+
+    c = closures.assign(_lead=closures["kind"].map(lambda k: lead_days(k, cfg)))
+    until = c["month_end"] + pd.to_timedelta(c["_lead"], unit="D")
+    c = c.assign(_until=until.where(c["kind"].isin(RECURRING_KINDS), pd.Timestamp.max))
+    c = c.groupby(["vehicle_id", "kind"], as_index=False)["_until"].max()
+    m = cands[["vehicle_id", "kind", "due_date"]].reset_index().merge(
+        c, on=["vehicle_id", "kind"], how="inner")
+    closed = m.loc[m["due_date"] <= m["_until"], "index"]
+    return cands.drop(index=closed).reset_index(drop=True)
+
+
+def day_list(ctx: RuleContext, day, effects=None) -> ReminderList:
     day = pd.Timestamp(day)
     gone, opted, _ = _vehicle_flags(ctx)
     cands = pd.concat([dated.followup(ctx), dated.delivery_followup(ctx)], ignore_index=True)
@@ -95,7 +122,7 @@ def day_list(ctx: RuleContext, day) -> ReminderList:
     cands["shifted_late"] = False
     members = _earliest_per_kind(cands[cands["contact_date"] == day])
     return _route(ctx, members, pd.DataFrame(columns=["vehicle_id", "reason"]), gone, opted,
-                  DAY_KINDS)
+                  DAY_KINDS, effects)
 
 
 def _earliest_per_kind(c: pd.DataFrame) -> pd.DataFrame:
@@ -112,11 +139,10 @@ def _vehicle_flags(ctx: RuleContext):
     c = ctx.customers
     dnc = c["do_not_contact"] if "do_not_contact" in c else pd.Series(False, index=c.index)
     opted_keys = set(c.index[dnc.fillna(False).astype(bool)])
-    opted = v["customer_key"].isin(opted_keys)
     return gone, opted_keys, v.index[~gone]
 
 
-def _route(ctx, members, no_delivery, gone, opted_keys, kinds) -> ReminderList:
+def _route(ctx, members, no_delivery, gone, opted_keys, kinds, effects=None) -> ReminderList:
     """Exclusions and the fix-data sheet; what is left is contacted."""
     excluded = {}
     vgone = members["vehicle_id"].map(gone).fillna(False).astype(bool)
@@ -125,6 +151,14 @@ def _route(ctx, members, no_delivery, gone, opted_keys, kinds) -> ReminderList:
     opted = members["customer_key"].isin(opted_keys)
     excluded["opted_out"] = int(opted.sum())
     members = members[~opted]
+    wrong_keys = getattr(effects, "wrong_number_keys", set()) or set()
+    wrong = members["customer_key"].isin(wrong_keys)
+    wrong_fix = members[wrong].assign(reason="wrong_number")
+    excluded["wrong_number"] = int(wrong.sum())
+    members = members[~wrong]
+    wrong_fix = pd.concat([wrong_fix, _wrong_without_reminder(ctx, wrong_fix, wrong_keys,
+                                                              opted_keys, gone)],
+                          ignore_index=True)
     cust = ctx.customers
     mobile = members["customer_key"].map(cust["mobile"])
     no_number = mobile.isna()
@@ -136,7 +170,7 @@ def _route(ctx, members, no_delivery, gone, opted_keys, kinds) -> ReminderList:
     nd = nd.assign(kind="first_service", customer_key=ctx.vehicles["customer_key"]
                    .reindex(nd["vehicle_id"]).to_numpy())
     nd = nd[~nd["customer_key"].isin(opted_keys)]
-    fix = pd.concat([fix, nd], ignore_index=True)
+    fix = pd.concat([fix, nd, wrong_fix], ignore_index=True)
     members = members[~no_number].copy()
     members["priority"] = members["kind"].map(PRIORITY)
     members = members.sort_values(["contact_date", "priority", "customer_key"], kind="stable")
@@ -144,3 +178,16 @@ def _route(ctx, members, no_delivery, gone, opted_keys, kinds) -> ReminderList:
         excluded[k] = n
     return ReminderList(members.reset_index(drop=True), fix.reset_index(drop=True), excluded,
                         kinds)
+
+
+def _wrong_without_reminder(ctx, listed, wrong_keys, opted_keys, gone) -> pd.DataFrame:
+    """One 待修正资料 row per wrong-number customer with no reminder in the list (not
+    opted out, with a vehicle still theirs)."""
+    keys = set(wrong_keys) - set(listed["customer_key"]) - set(opted_keys)
+    v = ctx.vehicles
+    has_car = set(v.loc[~v.index.map(gone).fillna(False).astype(bool), "customer_key"])
+    keys = sorted(k for k in keys if k in has_car)
+    return pd.DataFrame({"customer_key": pd.Series(keys, dtype=object),
+                         "vehicle_id": pd.Series([np.nan] * len(keys), dtype="float64"),
+                         "kind": pd.Series([None] * len(keys), dtype=object),
+                         "reason": "wrong_number"})

@@ -249,9 +249,12 @@ def test_skips_lock_files_outputs_and_lists_ignored(tmp_path):
     (tmp_path / "~$ros.xlsx").write_bytes(b"lock")
     (tmp_path / ".~lock.ros.csv#").write_bytes(b"lock")
     xlsx(tmp_path / "due-2026-12.xlsx", [["a"]])
+    csv(tmp_path / "opt-outs.csv", ["customer_id,mobile,plate,date,source",
+                                    "C1,13800000001,粤B1,2026-10-09,log.xlsx"])
     csv(tmp_path / "notes.csv", ["充值金额,剩余金额", "1,2"])
     ds = load_folder(tmp_path, defaults())
     assert ("due-2026-12.xlsx", "our_output") in ds.skipped_files
+    assert ("opt-outs.csv", "our_output") in ds.skipped_files  # the opt-out register
     assert all("~" not in f for f, _ in ds.skipped_files)
     notes = [s for s in ds.sheets if s.file == "notes.csv"][0]
     assert notes.table is None and notes.reason == "no_header"

@@ -73,6 +73,28 @@ MaxIssueRateOpt = Annotated[
                  help="Exit 1 (after writing) when data issues exceed this share of the "
                  "input rows, e.g. 0.05."),
 ]
+CacheDirOpt = Annotated[
+    Optional[Path],
+    typer.Option("--cache-dir", help="Parse cache folder (default: $XDG_CACHE_HOME/aftercare, "
+                 "else ~/.cache/aftercare); never inside --data."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Parse every file again; read and write no cache."),
+]
+
+
+def _use_cache(cache_dir: Path | None, no_cache: bool, data_dir: Path) -> None:
+    """Set the parse cache the loader uses in this run (aftercare.load.cache.set_default:
+    the commands' run_* functions call load_folder without a cache_dir)."""
+    from aftercare.load import cache
+
+    if no_cache and cache_dir is not None:
+        raise errors.UsageError("--cache-dir 与 --no-cache 只能给一个 (give --cache-dir or "
+                                "--no-cache, not both)")
+    if cache_dir is not None and cache.is_inside(cache_dir, data_dir):
+        raise errors.UsageError(f"--cache-dir {cache_dir} 在数据文件夹 {data_dir} 之内；"
+                                "请放在数据文件夹之外 (the cache must be outside --data)")
+    cache.set_default(None if no_cache else (cache_dir or cache.default_dir()))
 
 
 def _lang(value: str) -> str:
@@ -92,6 +114,8 @@ def check(
     skip_bad_files: SkipBadOpt = False,
     log_file: LogFileOpt = None,
     max_issue_rate: MaxIssueRateOpt = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> dict:
     """Load the data folder and show what was found: files, tables, row counts, ignored
@@ -107,6 +131,7 @@ def check(
 
     lang = _lang(lang)
     cfg = _config(config)
+    _use_cache(cache_dir, no_cache, _data_dir(data, cfg))
     return run_check(
         data_dir=_data_dir(data, cfg),
         cfg=cfg,
@@ -144,6 +169,8 @@ def due(
     skip_bad_files: SkipBadOpt = False,
     log_file: LogFileOpt = None,
     max_issue_rate: MaxIssueRateOpt = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> dict:
     """Write the reminder call list for a month (due-YYYY-MM.xlsx) or the follow-ups for a
@@ -173,6 +200,7 @@ def due(
     else:
         when = default_as_of_for_day(d, now)
     cfg = _config(config)
+    _use_cache(cache_dir, no_cache, _data_dir(data, cfg))
     agent_list = [a.strip() for a in agents.split(",") if a.strip()] if agents else \
         cfg["calling"]["agents"]
     if not agent_list:
@@ -205,6 +233,8 @@ def churn(
     skip_bad_files: SkipBadOpt = False,
     log_file: LogFileOpt = None,
     max_issue_rate: MaxIssueRateOpt = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> dict:
     """Band every vehicle by days since its last visit (活跃, 3/6/9 个月, 流失, 长期流失), split
@@ -222,6 +252,7 @@ def churn(
     lang = _lang(lang)
     when = resolve_as_of(as_of)
     cfg = _config(config)
+    _use_cache(cache_dir, no_cache, _data_dir(data, cfg))
     with output_lock(out, "churn"):
         return run_churn(data_dir=_data_dir(data, cfg), out_dir=out, cfg=cfg, as_of=when,
                          lang=lang, quiet=quiet, as_json=json_out,
@@ -241,6 +272,8 @@ def report(
     skip_bad_files: SkipBadOpt = False,
     log_file: LogFileOpt = None,
     max_issue_rate: MaxIssueRateOpt = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
     debug: DebugOpt = False,
 ) -> dict:
     """Write the month-end KPI workbook (report-YYYY-MM.xlsx): every KPI with numerator,
@@ -261,6 +294,7 @@ def report(
                                 "that has begun)")
     m = parse_month(month)
     cfg = _config(config)
+    _use_cache(cache_dir, no_cache, _data_dir(data, cfg))
     with output_lock(out, "report"):
         return run_report(data_dir=_data_dir(data, cfg), out_dir=out, cfg=cfg, month=m,
                           lang=lang, quiet=quiet, as_json=json_out,

@@ -2,27 +2,38 @@
 
     dataset = load_folder(Path("data"), config)
 
-Steps: scan the folder (scan.py), read each file into raw grids (readers.py), find each
-sheet's header row and table (headers.py, sheets.py), parse values into typed tables
-(tables.py), aggregate RO lines and deduplicate ROs across files, link ROs to vehicles
-and vehicles to customers (link.py). Nothing is written anywhere.
+Steps: scan the folder (scan.py); per file (``_parse_file``): read it into raw grids
+(readers.py), find each sheet's header row and table (headers.py, sheets.py), and parse
+its values into typed rows (tables.py ``parse_*``: values, test rows, rows without a key,
+their data issues); then across files: deduplicate vehicles and customers, aggregate RO
+lines and deduplicate ROs across files, apply RO-line kinds, and link ROs to vehicles and
+vehicles to customers (link.py). Nothing is written anywhere, except the parse cache.
+
+The per-file step depends only on the file and the config, so its result is cached
+(cache.py) and a run whose inputs did not change skips reading and parsing. The result is
+the same with and without the cache: the same frames, and the same data issues in the
+same order (each file's own, in file order: its sheets' issues, then its rows' by table;
+then those found across files).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from aftercare.errors import BadFileError, InputError, MissingColumnError
 from aftercare.issues import IssueLog
-from aftercare.load import link, tables
+from aftercare.load import cache, link, tables
 from aftercare.load.aliases import ALIASES, REQUIRED, VEHICLE_KEYS
 from aftercare.load.headers import alias_table
 from aftercare.load.readers import read_file
-from aftercare.load.scan import scan_folder
+from aftercare.load.scan import ScannedFile, scan_folder
 from aftercare.load.sheets import SheetFrame, sheet_to_frame
 
 
@@ -61,6 +72,21 @@ class Dataset:
 
 
 ProgressFn = Callable[[str, int, int], None]
+TABLES = ("vehicles", "customers", "repair_orders", "ro_lines")  # the order they are parsed
+
+
+@dataclass
+class FileResult:
+    """What the loader derives from one file alone: the unit the parse cache stores."""
+
+    role: str  # "data" or "log" (scan.py)
+    sheets: list[SheetInfo]
+    frames: dict[str, pd.DataFrame]  # table → typed rows; index: the row's position among
+    raw_rows: dict[str, int]  # ... the file's `raw_rows[table]` rows of that table
+    issues: pd.DataFrame  # the file's data issues in order, without the bad VINs of ROs
+    bad_vins: pd.DataFrame  # the first issue of each bad VIN of its ROs, + "_vin"
+    vins_at: int  # where bad_vins go among issues
+    logs: list[SheetFrame]  # contact-log sheets (raw grids: never cached)
 
 
 def load_folder(
@@ -70,76 +96,211 @@ def load_folder(
     skip_bad_files: bool = False,
     progress: ProgressFn | None = None,
     require: bool = True,
+    cache_dir: Path | None | object = cache.DEFAULT,
 ) -> Dataset:
+    """Load a data folder.
+
+    ``cache_dir``: the parse cache's directory; None: no cache; not given: the default
+    the CLI sets with :func:`cache.set_default` (None unless set). A directory inside
+    ``folder`` is not used (the data folder is never written to)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"数据文件夹不存在: {folder} (用 --data 指定，或设置 [data] dir)")
     data_cfg = config["data"]
     files, skipped = scan_folder(folder, recursive=data_cfg["recursive"], pins=data_cfg["tables"])
-    aliases = alias_table(config["aliases"])
-    join = {"repair_orders": config["join"]["repair_orders_key"],
-            "ro_lines": config["join"]["ro_lines_key"]}
-    issues = IssueLog()
-    ds_sheets: list[SheetInfo] = []
-    frames: dict[str, list[pd.DataFrame]] = {t: [] for t in ALIASES}
+    root = cache.get_default() if cache_dir is cache.DEFAULT else cache_dir
+    if root is not None and (not cache.available() or cache.is_inside(root, folder)):
+        root = None
+    results: list[FileResult] = []
     bad: list[tuple[str, str]] = []
-    logs: list[SheetFrame] = []
-    input_rows = 0
     for i, scanned in enumerate(files):
         if progress:
             progress(scanned.path.name, i, len(files))
         try:
-            raws = read_file(scanned.path, max_file_mb=config["limits"]["max_file_mb"],
-                             max_rows=config["limits"]["max_rows"])
+            results.append(_file_result(scanned, config, root))
         except BadFileError as exc:
             if not skip_bad_files:
                 raise
             bad.append((scanned.path.name, exc.reason))
-            continue
-        mtime = scanned.path.stat().st_mtime
-        for raw in raws:
-            sf = sheet_to_frame(raw, aliases, issues, pinned=scanned.pinned_table,
-                                join_headers=join)
-            rows = 0 if sf.frame is None else len(sf.frame)
-            input_rows += rows
-            ds_sheets.append(SheetInfo(raw.file.name, raw.sheet, sf.table, rows, sf.header_row,
-                                       sf.columns, sf.reason, raw.kind, raw.encoding,
-                                       _headers(sf)))
-            if sf.table == "contact_logs" or scanned.role == "log":
-                logs.append(sf)
-                continue
-            if sf.frame is None:
-                continue
-            _check_required(sf, config["aliases"])
-            sf.frame["_mtime"] = mtime
-            frames[sf.table].append(sf.frame)
     if progress:
         progress("", len(files), len(files))
+    ds = _combine(results, config)
+    ds.skipped_files = [(s.path.name, s.reason) for s in skipped]
+    ds.bad_files = bad
+    if require:
+        require_data(ds, folder)
+    return ds
 
-    def concat(table: str) -> pd.DataFrame:
-        parts = frames[table]
-        if not parts:
-            return pd.DataFrame(columns=["_file", "_sheet", "_row", "_mtime"])
-        return pd.concat(parts, ignore_index=True)
 
-    dayfirst = data_cfg["dayfirst"]
+# ------------------------------------------------------------------------ one file
+def _file_result(scanned: ScannedFile, config: dict, root: Path | None) -> FileResult:
+    """The file's result, from the cache when it holds this version of the file."""
+    path = scanned.path
+    name = None
+    try:
+        st = path.stat()
+    except OSError:
+        st = None  # read_file says what is wrong
+    if root is not None and st is not None and scanned.role == "data":
+        try:
+            name = cache.entry_name(path, st, cache.parse_params(config, scanned.pinned_table))
+        except Exception:  # noqa: BLE001 - no cache for this file, never an error
+            name = None
+    if name is not None:
+        entry = cache.get(root, name)
+        if entry is not None:
+            return _from_entry(entry)
+    result = _parse_file(scanned, config, st)
+    if name is not None and not result.logs:
+        try:
+            now = path.stat()
+            unchanged = (now.st_size, now.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+        except OSError:
+            unchanged = False
+        if unchanged:  # not modified while it was read
+            cache.put(root, name, *_to_entry(result))
+    return result
+
+
+def _parse_file(scanned: ScannedFile, config: dict, st: os.stat_result | None) -> FileResult:
+    """Read one file and parse its rows: everything that needs no other file. ``st``: the
+    file's stat before reading (its mtime decides which copy of a row wins)."""
+    aliases = alias_table(config["aliases"])
+    join = {"repair_orders": config["join"]["repair_orders_key"],
+            "ro_lines": config["join"]["ro_lines_key"]}
+    dayfirst = config["data"]["dayfirst"]
     extra_types = config["service_types"]
-    ro_frames = frames["repair_orders"]
-    if ro_frames and not frames["ro_lines"]:
-        for sheet_frame, info in zip(ro_frames, [s for s in ds_sheets
-                                                 if s.table == "repair_orders"]):
-            if "service_type" not in sheet_frame.columns:
+    raws = read_file(scanned.path, max_file_mb=config["limits"]["max_file_mb"],
+                     max_rows=config["limits"]["max_rows"])
+    mtime = (st if st is not None else scanned.path.stat()).st_mtime
+    issues = IssueLog()
+    sheets: list[SheetInfo] = []
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in ALIASES}
+    logs: list[SheetFrame] = []
+    for raw in raws:
+        sf = sheet_to_frame(raw, aliases, issues, pinned=scanned.pinned_table,
+                            join_headers=join)
+        rows = 0 if sf.frame is None else len(sf.frame)
+        sheets.append(SheetInfo(raw.file.name, raw.sheet, sf.table, rows, sf.header_row,
+                                sf.columns, sf.reason, raw.kind, raw.encoding, _headers(sf)))
+        if sf.table == "contact_logs" or scanned.role == "log":
+            logs.append(sf)
+            continue
+        if sf.frame is None:
+            continue
+        _check_required(sf, config["aliases"])
+        sf.frame["_mtime"] = mtime
+        parts[sf.table].append(sf.frame)
+    frames: dict[str, pd.DataFrame] = {}
+    raw_rows: dict[str, int] = {}
+    vin_log = IssueLog()
+    bad_vins = np.array([], dtype=object)
+    at = 0
+    for table in TABLES:
+        if not parts[table]:
+            continue
+        frame = pd.concat(parts[table], ignore_index=True)
+        raw_rows[table] = len(frame)
+        frames[table], bad_vins, at = _parse_table(table, frame, issues, vin_log, dayfirst,
+                                                   extra_types, bad_vins, at)
+    bad = vin_log.frame()
+    bad["_vin"] = pd.Series(bad_vins, index=bad.index, dtype=object)
+    return FileResult(scanned.role, sheets, frames, raw_rows, issues.frame(), bad, at, logs)
+
+
+def _parse_table(table, frame, issues, vin_log, dayfirst, extra_types, bad_vins, at):
+    if table == "vehicles":
+        return tables.parse_vehicles(frame, issues, dayfirst=dayfirst), bad_vins, at
+    if table == "customers":
+        return tables.parse_customers(frame, issues, dayfirst=dayfirst), bad_vins, at
+    if table == "repair_orders":
+        return tables.parse_repair_orders(frame, issues, dayfirst=dayfirst,
+                                          extra_types=extra_types, vin_issues=vin_log)
+    return tables.build_ro_lines(frame, issues, extra_types), bad_vins, at
+
+
+def _to_entry(result: FileResult) -> tuple[dict[str, pd.DataFrame], dict]:
+    frames = {f"table-{t}": f for t, f in result.frames.items()}
+    frames["issues"] = result.issues
+    frames["bad_vins"] = result.bad_vins
+    meta = {"sheets": [dataclasses.asdict(s) for s in result.sheets],
+            "raw_rows": result.raw_rows, "vins_at": result.vins_at}
+    return frames, meta
+
+
+def _from_entry(entry: cache.Entry) -> FileResult:
+    meta = entry.meta
+    frames = {t: entry.frames[f"table-{t}"] for t in TABLES if f"table-{t}" in entry.frames}
+    return FileResult("data", [SheetInfo(**s) for s in meta["sheets"]], frames,
+                      dict(meta["raw_rows"]), entry.frames["issues"], entry.frames["bad_vins"],
+                      int(meta["vins_at"]), [])
+
+
+# ---------------------------------------------------------------------- across files
+class _FrameLog(IssueLog):
+    """Issues already collected as a frame (one file's)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__()
+        self._parts.append(frame)
+
+
+def _combine(results: list[FileResult], config: dict) -> Dataset:
+    issues = IssueLog()
+    seen_vins: set = set()
+    for r in results:
+        part = r.issues
+        if len(r.bad_vins):
+            keep = tables.first_bad_vins(r.bad_vins["_vin"].to_numpy(dtype=object), seen_vins)
+            vins = r.bad_vins.loc[keep].drop(columns="_vin")
+            part = pd.concat([p for p in (part.iloc[:r.vins_at], vins, part.iloc[r.vins_at:])
+                              if len(p)], ignore_index=True)
+        if len(part):
+            issues.extend(_FrameLog(part))
+    sheets = [s for r in results for s in r.sheets]
+    data = [r for r in results if r.role == "data"]
+    if any("repair_orders" in r.frames for r in data) and \
+            not any("ro_lines" in r.frames for r in data):
+        for info in (s for r in data for s in r.sheets if s.table == "repair_orders"):
+            if "service_type" not in info.columns:
                 raise _missing(info, "repair_orders", "service_type", config["aliases"])
-    vehicles = tables.build_vehicles(concat("vehicles"), issues, dayfirst=dayfirst)
-    customers = tables.build_customers(concat("customers"), issues, dayfirst=dayfirst)
-    ros = tables.build_repair_orders(concat("repair_orders"), issues, dayfirst=dayfirst,
-                                     extra_types=extra_types)
+    dayfirst = config["data"]["dayfirst"]
+    extra_types = config["service_types"]
+
+    def combined(table: str) -> pd.DataFrame | None:
+        parts, offset = [], 0
+        for r in data:
+            if table in r.frames:
+                frame = r.frames[table].copy(deep=False)
+                frame.index = pd.Index(frame.index.to_numpy(dtype="int64") + offset)
+                offset += r.raw_rows[table]
+                parts.append(frame)
+        if not parts:
+            return None
+        nonempty = [p for p in parts if len(p)] or parts[:1]
+        return pd.concat(nonempty) if len(nonempty) > 1 else nonempty[0]
+
+    def empty() -> pd.DataFrame:
+        return pd.DataFrame(columns=["_file", "_sheet", "_row", "_mtime"])
+
+    vehicles = combined("vehicles")
+    if vehicles is None:
+        vehicles = tables.parse_vehicles(empty(), issues, dayfirst=dayfirst)
+    customers = combined("customers")
+    if customers is None:
+        customers = tables.parse_customers(empty(), issues, dayfirst=dayfirst)
+    ros = combined("repair_orders")
+    if ros is None:
+        ros, _, _ = tables.parse_repair_orders(empty(), issues, dayfirst=dayfirst,
+                                               extra_types=extra_types, vin_issues=issues)
+    vehicles = tables.dedupe_vehicles(vehicles, issues)
+    customers = tables.dedupe_customers(customers, issues)
     ros = tables.aggregate_lines(ros)
     ros, dups = tables.dedupe_across_files(ros)
     issues.add_rows(ros, ros["deleted"], field="deleted", reason="deleted_ro",
                     value=ros["deleted_raw"])
-    if frames["ro_lines"]:
-        lines = tables.build_ro_lines(concat("ro_lines"), issues, extra_types)
+    lines = combined("ro_lines")
+    if lines is not None:
         ros = tables.apply_line_kinds(ros, lines)
     no_kind = ros["kind"].isna()
     if no_kind.any():
@@ -149,11 +310,9 @@ def load_folder(
     vehicles, ros = link.link_ros_to_vehicles(vehicles, ros)
     vehicles, customers = link.link_customers(vehicles, customers)
     ros["ro_key"] = ros["store"].fillna("").astype(str) + "|" + ros["ro_no"].astype(str)
-    ds = Dataset(vehicles, customers, ros.reset_index(drop=True), issues, ds_sheets,
-                 [(s.path.name, s.reason) for s in skipped], bad, dups, logs, input_rows)
-    if require:
-        require_data(ds, folder)
-    return ds
+    return Dataset(vehicles, customers, ros.reset_index(drop=True), issues, sheets,
+                   ro_duplicates=dups, log_sheets=[sf for r in results for sf in r.logs],
+                   input_rows=sum(s.rows for s in sheets))
 
 
 def require_data(ds: Dataset, folder) -> None:

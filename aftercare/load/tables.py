@@ -2,6 +2,16 @@
 
 Every value goes through a vectorised parser (aftercare.parse); every unusable row or
 value becomes a data issue. Rows are dropped only with an issue saying why.
+
+Two steps per table, so that the first can be cached per input file (cache.py):
+
+- ``parse_*`` (and ``build_ro_lines``): row-local work on one file's rows: value parsing,
+  test rows, rows without a key, and their data issues. The result depends only on the
+  file and the config.
+- cross-file work on all files' parsed rows: ``dedupe_vehicles``/``dedupe_customers``
+  (the copy from the file modified last wins), ``aggregate_lines``,
+  ``dedupe_across_files``, ``apply_line_kinds``, and ``first_bad_vins`` (a bad VIN is
+  reported once, not once per file).
 """
 
 from __future__ import annotations
@@ -124,7 +134,9 @@ def owner_fields(frame, issues, *, dayfirst) -> pd.DataFrame:
     return out
 
 
-def build_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
+def parse_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
+    """Row-local: typed vehicle rows of one file (test rows and rows without VIN or plate
+    dropped, with issues)."""
     frame = _test_rows(frame, issues)
     vin = parse.parse_vin(_col(frame, "vin"))
     _record(issues, frame, vin.issue, "vin")
@@ -150,8 +162,11 @@ def build_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> 
     out = out.join(owner_fields(frame, issues, dayfirst=dayfirst))
     out[["_file", "_sheet", "_row", "_mtime"]] = frame[["_file", "_sheet", "_row", "_mtime"]]
     no_key = out["vin"].isna() & out["plate"].isna()
-    out = _drop(issues, out, no_key, field="vin", reason="no_vehicle_key", value="")
-    # one row per vehicle: the copy from the file modified last wins
+    return _drop(issues, out, no_key, field="vin", reason="no_vehicle_key", value="")
+
+
+def dedupe_vehicles(out: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
+    """One row per vehicle (VIN, else plate): the copy from the file modified last wins."""
     key = out["vin"].fillna("P:" + out["plate"].fillna(""))
     order = out.assign(_key=key).sort_values(["_mtime", "_row"], kind="stable")
     dup = order.duplicated("_key", keep="last")
@@ -160,7 +175,8 @@ def build_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> 
     return out
 
 
-def build_customers(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
+def parse_customers(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
+    """Row-local: typed customer rows of one file, with ``customer_key``."""
     frame = _test_rows(frame, issues)
     out = owner_fields(frame, issues, dayfirst=dayfirst)
     out["address"] = _text(frame, "address")
@@ -174,6 +190,11 @@ def build_customers(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) ->
     key = np.where(out["customer_id"].notna(), "c:" + out["customer_id"].astype(str),
                    "m:" + out["mobile"].astype(str))
     out["customer_key"] = key
+    return out
+
+
+def dedupe_customers(out: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
+    """One row per customer key: the copy from the file modified last wins."""
     order = out.sort_values(["_mtime", "_row"], kind="stable")
     dup = order.duplicated("customer_key", keep="last")
     return _drop(issues, order, dup, field="customer_id", reason="duplicate_customer",
@@ -181,6 +202,7 @@ def build_customers(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) ->
 
 
 def build_ro_lines(frame: pd.DataFrame, issues: IssueLog, extra_types) -> pd.DataFrame:
+    """Row-local: typed RO-line rows of one file (kind, amount, join key)."""
     out = pd.DataFrame(index=frame.index)
     key_src = "join_key" if "join_key" in frame.columns else "ro_no"
     out["join_key"] = _text(frame, key_src)
@@ -194,7 +216,14 @@ def build_ro_lines(frame: pd.DataFrame, issues: IssueLog, extra_types) -> pd.Dat
                  value="")
 
 
-def build_repair_orders(frame, issues, *, dayfirst, extra_types) -> pd.DataFrame:
+def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: IssueLog):
+    """Row-local: typed RO rows of one file (one row per RO line; see aggregate_lines).
+
+    Returns (rows, bad_vins, at). A VIN repeats on every RO of its car, so each distinct
+    bad VIN is reported once: its first row's issue goes to ``vin_issues`` (not to
+    ``issues``), ``bad_vins`` holds those VINs in the same order, and ``at`` is the number
+    of rows ``issues`` held then, i.e. where those issues belong in the file's list.
+    Across files, :func:`first_bad_vins` keeps the first file's."""
     frame = _test_rows(frame, issues)
     out = pd.DataFrame(index=frame.index)
     out["store"] = _text(frame, "store")
@@ -202,7 +231,10 @@ def build_repair_orders(frame, issues, *, dayfirst, extra_types) -> pd.DataFrame
     out["join_key"] = _text(frame, "join_key") if "join_key" in frame.columns else out["ro_no"]
     vin = parse.parse_vin(_col(frame, "vin"))
     # a VIN repeats on every RO of its car: report each distinct bad VIN once
-    _record(issues, frame, vin.issue.where(~vin.values.duplicated()), "vin")
+    first_bad = vin.issue.where(~vin.values.duplicated())
+    at = len(issues)
+    _record(vin_issues, frame, first_bad, "vin")
+    bad_vins = vin.values[first_bad.notna()].to_numpy(dtype=object)
     out["vin"] = vin.values
     out["plate"] = parse.normalise_plate(_col(frame, "plate"))
     out["open_date"] = parse_date_field(frame, "open_date", issues, dayfirst=dayfirst, event=True)
@@ -256,8 +288,16 @@ def build_repair_orders(frame, issues, *, dayfirst, extra_types) -> pd.DataFrame
     out = _drop(issues, out, out["vin"].isna() & out["plate"].isna(), field="vin",
                 reason="no_vehicle_key", value="")
     out = _drop(issues, out, out["open_date"].isna(), field="open_date",
-                reason="missing_open_date", value=_col(frame, "open_date"))
-    return out
+                reason="missing_open_date", value=_col(frame, "open_date").loc[out.index])
+    return out, bad_vins, at
+
+
+def first_bad_vins(bad_vins: np.ndarray, seen: set) -> np.ndarray:
+    """Which of a file's bad-VIN issues to keep: those whose VIN no earlier file reported
+    (``seen`` holds those VINs and is updated). A boolean mask over ``bad_vins``."""
+    keep = np.fromiter((v not in seen for v in bad_vins), dtype=bool, count=len(bad_vins))
+    seen.update(bad_vins)
+    return keep
 
 
 def aggregate_lines(ros: pd.DataFrame) -> pd.DataFrame:

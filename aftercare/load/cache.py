@@ -1,0 +1,477 @@
+"""The parse cache: what the loader derives from one input file, kept between runs
+(05-operations.md, "Speed").
+
+What is cached, per data file: the result of the loader's per-file step (load/__init__.py,
+``_parse_file``): its typed rows per table, its data issues and its sheet list. Nothing
+that depends on ``--as-of`` or on the other files: deduplication across files, RO-line
+aggregation, linking and every rule run on every run. Not cached: ``log-*`` files and
+files holding a contact-log sheet (aftercare.logs reads their raw grids), and files that
+cannot be read (they fail or are listed as bad on every run).
+
+Where: ``--cache-dir DIR``, else ``$XDG_CACHE_HOME/aftercare``, else ``~/.cache/aftercare``
+(:func:`default_dir`); ``--no-cache`` turns it off. Never inside the data folder: the CLI
+refuses such a ``--cache-dir`` (exit 2) and the loader ignores such a directory. The
+cache holds the same personal data as the exports, so it is created private (0700).
+
+Key of an entry: sha256 over the file's content hash (sha256), size, mtime (ns) and name,
+:data:`LOADER_VERSION`, a digest of the loader's and parsers' source files, the versions
+of pandas, numpy, pyarrow and python-calamine, and a canonical JSON of the config that
+affects parsing (aliases, join keys, service types, dayfirst, the file's pinned table,
+limits). Any change to one of those is a miss: that file alone is parsed again.
+
+Layout: ``<dir>/<source>-<key>/`` with one Parquet file per frame and ``manifest.json``
+(column dtypes, so that object columns holding mixed values, ``None`` versus NaN,
+``boolean``/``Int64``/``str`` dtypes and the index come back exactly; the rest of the
+per-file result). ``<source>`` is a hash of the file's absolute path and of the config
+that affects parsing.
+
+Robustness: an entry is written into a temporary directory and renamed into place
+(readers never see half an entry); an entry that cannot be read is removed and rebuilt;
+no cache problem is ever an error (the file is parsed as without a cache).
+
+Size: writing an entry removes the older entries of its source (the same file read with
+the same config: its previous versions), entries unused for :data:`MAX_AGE_DAYS` days (a
+hit refreshes the manifest's mtime), and temporary directories of killed runs older than
+a day. So the cache holds about one entry per input file and config in use, roughly half
+the size of the exports (Parquet, compressed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# Bump when the layout or the meaning of a cached entry changes. Changes to the parsing
+# code need no bump: the source digest (_code_digest) is part of every key.
+LOADER_VERSION = "1"
+MAX_AGE_DAYS = 30
+_TMP_MAX_AGE_S = 24 * 3600
+_MANIFEST = "manifest.json"
+_INDEX = "__index__"
+
+# ------------------------------------------------------------------ the default directory
+# The commands' run_* functions call load_folder without a cache_dir; instead of threading
+# the option through every one of them, the CLI sets this process-wide default (from
+# --cache-dir / --no-cache) before running a command, and load_folder uses it when its
+# caller passes no cache_dir. Library callers and tests get no cache unless they pass
+# cache_dir= or call set_default().
+DEFAULT = object()  # load_folder(cache_dir=DEFAULT): use the default set here
+_default: Path | None = None
+
+
+def set_default(path: Path | str | None) -> None:
+    """The cache directory load_folder uses when its caller gives none (None: no cache)."""
+    global _default
+    _default = Path(path) if path is not None else None
+
+
+def get_default() -> Path | None:
+    return _default
+
+
+def default_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/aftercare``, else ``~/.cache/aftercare`` (None: no home)."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if base and Path(base).is_absolute():  # the XDG spec: a relative value is ignored
+        return Path(base) / "aftercare"
+    try:
+        return Path.home() / ".cache" / "aftercare"
+    except RuntimeError:
+        return None
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or below it (symlinks resolved)."""
+    try:
+        p, f = Path(path).resolve(), Path(folder).resolve()
+    except OSError:
+        return False
+    return p == f or f in p.parents
+
+
+# ------------------------------------------------------------------------------ keys
+_code: str | None = None
+
+
+def _code_digest() -> str:
+    """A digest of the source of everything the per-file step runs, and of the versions
+    of the libraries it runs on: changing the parsing code invalidates every entry."""
+    global _code
+    if _code is None:
+        from importlib import metadata
+
+        h = hashlib.sha256()
+        pkg = Path(__file__).resolve().parents[1]
+        files = sorted(pkg.glob("load/*.py")) + sorted(pkg.glob("parse*.py")) + [
+            pkg / "issues.py"]
+        for f in files:
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        for dist in ("aftercare", "pandas", "numpy", "pyarrow", "python-calamine", "openpyxl"):
+            try:
+                version = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                version = "-"
+            h.update(f"{dist}={version}\0".encode())
+        h.update(f"python={sys.version_info[0]}.{sys.version_info[1]}".encode())
+        _code = h.hexdigest()
+    return _code
+
+
+def parse_params(config: dict, pinned_table: str | None) -> dict:
+    """The config that affects how one file is parsed."""
+    return {
+        "aliases": config["aliases"],
+        "join": config["join"],
+        "service_types": config["service_types"],
+        "dayfirst": config["data"]["dayfirst"],
+        "pinned_table": pinned_table,
+        "limits": config["limits"],
+    }
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def entry_name(path: Path, st: os.stat_result, params: dict) -> str:
+    """The entry's directory name for ``path`` as it is now (reads the whole file)."""
+    key = {
+        "version": LOADER_VERSION,
+        "code": _code_digest(),
+        "content": file_digest(path),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "name": path.name,
+        "params": params,
+    }
+    return f"{_source(path, params)}-{_digest(key)[:40]}"
+
+
+def _source(path: Path, params: dict) -> str:
+    """Which file, read with which config: a new entry replaces older ones of its source."""
+    return _digest({"path": str(Path(path).resolve()), "params": params})[:12]
+
+
+def _digest(obj) -> str:
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- store
+@dataclass
+class Entry:
+    frames: dict[str, pd.DataFrame]
+    meta: dict
+
+
+def available() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def get(root: Path, name: str) -> Entry | None:
+    """The entry, or None when there is none or it cannot be read (then it is removed)."""
+    entry = Path(root) / name
+    manifest = entry / _MANIFEST
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        meta = json.loads(text)
+        if meta.get("version") != LOADER_VERSION:
+            raise ValueError("version")
+        frames = {fname: _read_frame(entry / f"{fname}.parquet", spec)
+                  for fname, spec in meta["frames"].items()}
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    try:
+        os.utime(manifest)  # used now: keeps it from expiring
+    except OSError:
+        pass
+    return Entry(frames, meta["meta"])
+
+
+def put(root: Path, name: str, frames: dict[str, pd.DataFrame], meta: dict) -> bool:
+    """Store an entry atomically; prune old entries. False (and nothing stored) when the
+    frames cannot be stored exactly or the directory cannot be written: never raises."""
+    root = Path(root)
+    tmp = root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        specs = {}
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp.mkdir(mode=0o700)
+        for fname, frame in frames.items():
+            specs[fname] = _write_frame(frame, tmp / f"{fname}.parquet")
+        body = {"version": LOADER_VERSION, "frames": specs, "meta": meta}
+        (tmp / _MANIFEST).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+        try:
+            os.rename(tmp, root / name)
+        except OSError:  # another run stored the same entry first
+            shutil.rmtree(tmp, ignore_errors=True)
+        _prune(root, keep=name)
+        return True
+    except Exception:  # noqa: BLE001 - the cache never fails a run
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+
+
+_ENTRY = re.compile(r"[0-9a-f]{12}-[0-9a-f]{40}")
+_TMP = re.compile(r"\.tmp-[0-9a-f]{12}-[0-9a-f]{40}-[0-9]+-[0-9a-f]{8}")
+
+
+def _prune(root: Path, *, keep: str) -> None:
+    """Remove stale entries. Only names this module makes are ever touched: a --cache-dir
+    pointed at a folder holding other things loses none of them."""
+    source = keep.split("-", 1)[0]
+    now = time.time()
+    for entry in root.iterdir():
+        name = entry.name
+        ours, tmp = _ENTRY.fullmatch(name), _TMP.fullmatch(name)
+        if name == keep or not (ours or tmp):
+            continue
+        try:
+            if not entry.is_dir() or entry.is_symlink():
+                continue
+            if tmp:  # a killed run's, or one being written right now
+                stale = now - entry.stat().st_mtime > _TMP_MAX_AGE_S
+            elif name.split("-", 1)[0] == source:
+                stale = True  # an older version of the same file
+            else:
+                used = (entry / _MANIFEST).stat().st_mtime
+                stale = now - used > MAX_AGE_DAYS * 86400
+        except OSError:
+            stale = bool(ours)  # an entry without a manifest: broken
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ frames ↔ Parquet
+class Uncacheable(Exception):
+    """A value the codec cannot store exactly (the file is then not cached)."""
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> dict:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names) or _INDEX in names or \
+            not all(isinstance(c, str) for c in frame.columns):
+        raise Uncacheable("column names")
+    index = frame.index
+    if index.dtype.kind != "i" or index.nlevels != 1 or index.name is not None or (
+            isinstance(index, pd.RangeIndex) and index.step != 1):
+        raise Uncacheable("index")
+    arrays = [pa.array(index.to_numpy(dtype="int64"), type=pa.int64())]
+    fields = [_INDEX]
+    columns = []
+    for name in names:
+        col_arrays, spec = _encode(frame[name])
+        for suffix, arr in col_arrays:
+            arrays.append(arr)
+            fields.append(name + suffix)
+        columns.append([name, spec])
+    pq.write_table(pa.Table.from_arrays(arrays, names=fields), path, compression="snappy")
+    return {"columns": columns, "columns_dtype": str(frame.columns.dtype),
+            "index": "range" if isinstance(index, pd.RangeIndex) else "int64",
+            "start": int(index.start) if isinstance(index, pd.RangeIndex) else 0}
+
+
+def _read_frame(path: Path, spec: dict) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    # strings read dictionary-encoded: each distinct value becomes one Python str, shared
+    text = [name + (":text" if col_spec["kind"] == "mixed" else "")
+            for name, col_spec in spec["columns"] if col_spec["kind"] in _TEXT_KINDS]
+    table = pq.read_table(path, read_dictionary=text)
+    data = {}
+    for name, col_spec in spec["columns"]:
+        data[name] = _decode(table, name, col_spec)
+    if spec["index"] == "range":
+        index = pd.RangeIndex(spec["start"], spec["start"] + table.num_rows)
+    else:
+        index = pd.Index(table.column(_INDEX).to_numpy(), dtype="int64")
+    columns = pd.Index(list(data), dtype=spec["columns_dtype"])
+    out = pd.DataFrame(dict(enumerate(data.values())))  # positional: no alignment
+    if not len(out.columns):
+        out = pd.DataFrame(index=range(table.num_rows))
+    out.index = index
+    out.columns = columns
+    return out
+
+
+# One column → Parquet columns + a spec saying how to rebuild it exactly.
+#  {"kind": "str"}          object column: str or None
+#  {"kind": "mixed"}        object column of any other values: a type tag + their text
+#  {"kind": "dtype", ...}   any other dtype, rebuilt with that dtype
+_TAGS = ["none", "str", "float", "int", "bool", "datetime", "timestamp", "date", "time",
+         "timedelta", "pd_timedelta", "nat", "na", "np_float64", "np_int64", "np_bool"]
+_TAG = {t: i for i, t in enumerate(_TAGS)}
+_TEXT_KINDS = ("str", "mixed", "string")
+
+
+def _encode(s: pd.Series):
+    import pyarrow as pa
+
+    if s.dtype == object:
+        values = s.to_numpy(dtype=object)
+        if _all_str_or_none(values):
+            return [("", pa.array(values, type=pa.string()))], {"kind": "str"}
+        tags, texts = _tag_values(values)
+        return ([(":tag", pa.array(tags, type=pa.int8())),
+                 (":text", pa.array(texts, type=pa.string()))], {"kind": "mixed"})
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype):
+        spec = {"kind": "string", "storage": dtype.storage,
+                "na": "nan" if dtype.na_value is not pd.NA else "NA"}
+        arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string())
+        return [("", arr)], spec
+    if isinstance(dtype, (pd.BooleanDtype, pd.Int64Dtype, pd.Float64Dtype)):
+        return [("", pa.array(s.array, from_pandas=True))], {"kind": "dtype",
+                                                              "dtype": str(dtype)}
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":  # numpy: Arrow keeps units
+        return [("", pa.array(s.to_numpy()))], {"kind": "dtype", "dtype": str(dtype)}
+    raise Uncacheable(str(dtype))
+
+
+def _decode(table, name: str, spec: dict) -> pd.Series:
+    kind = spec["kind"]
+    if kind == "str":
+        return pd.Series(_strings(table.column(name)), dtype=object)
+    if kind == "mixed":
+        tags = table.column(name + ":tag").to_numpy()
+        texts = _strings(table.column(name + ":text"))
+        return pd.Series(_untag(tags, texts), dtype=object)
+    col = table.column(name)
+    if kind == "string":
+        dtype = pd.StringDtype(spec["storage"], na_value=np.nan if spec["na"] == "nan"
+                               else pd.NA)
+        return pd.Series(_strings(col), dtype=object).astype(dtype)
+    dtype = pd.api.types.pandas_dtype(spec["dtype"])
+    if hasattr(dtype, "__from_arrow__"):
+        return pd.Series(dtype.__from_arrow__(col), dtype=dtype)
+    return pd.Series(col.to_numpy(), dtype=dtype)
+
+
+def _strings(col) -> np.ndarray:
+    """A (dictionary-encoded) string column as an object array of str/None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(col.type):
+        return col.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    parts = []
+    for chunk in col.chunks:
+        values = np.empty(len(chunk.dictionary) + 1, dtype=object)
+        values[:-1] = chunk.dictionary.to_numpy(zero_copy_only=False)
+        values[-1] = None
+        parts.append(values[pc.fill_null(chunk.indices, len(values) - 1).to_numpy()])
+    if not parts:
+        return np.empty(0, dtype=object)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _all_str_or_none(values: np.ndarray) -> bool:
+    missing = pd.isna(values)
+    if missing.any():
+        nulls = values[missing]
+        if nulls.tolist().count(None) != len(nulls):  # NaN, NaT or NA among them
+            return False
+        values = values[~missing]
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
+
+
+def _tag_values(values: np.ndarray):
+    tags = np.empty(len(values), dtype=np.int8)
+    texts: list = [None] * len(values)
+    for i, v in enumerate(values):
+        t = type(v)
+        if v is None:
+            tags[i] = _TAG["none"]
+        elif t is str:
+            tags[i], texts[i] = _TAG["str"], v
+        elif t is float:
+            tags[i], texts[i] = _TAG["float"], repr(v)
+        elif t is bool:
+            tags[i], texts[i] = _TAG["bool"], "1" if v else "0"
+        elif t is int:
+            tags[i], texts[i] = _TAG["int"], str(v)
+        elif t is pd.Timestamp and v.tzinfo is None:
+            tags[i], texts[i] = _TAG["timestamp"], str(v.value)
+        elif t is dt.datetime and v.tzinfo is None:
+            tags[i], texts[i] = _TAG["datetime"], v.isoformat()
+        elif t is dt.date:
+            tags[i], texts[i] = _TAG["date"], v.isoformat()
+        elif t is dt.time and v.tzinfo is None:
+            tags[i], texts[i] = _TAG["time"], v.isoformat()
+        elif t is dt.timedelta:
+            tags[i], texts[i] = _TAG["timedelta"], f"{v.days},{v.seconds},{v.microseconds}"
+        elif t is pd.Timedelta:
+            tags[i], texts[i] = _TAG["pd_timedelta"], str(v.value)
+        elif v is pd.NaT:
+            tags[i] = _TAG["nat"]
+        elif v is pd.NA:
+            tags[i] = _TAG["na"]
+        elif t is np.float64:
+            tags[i], texts[i] = _TAG["np_float64"], repr(float(v))
+        elif t is np.int64:
+            tags[i], texts[i] = _TAG["np_int64"], str(int(v))
+        elif t is np.bool_:
+            tags[i], texts[i] = _TAG["np_bool"], "1" if v else "0"
+        else:
+            raise Uncacheable(t.__name__)
+    return tags, texts
+
+
+def _untag(tags: np.ndarray, texts: np.ndarray) -> np.ndarray:
+    out = np.empty(len(tags), dtype=object)
+    out[:] = None
+    conv = {
+        "str": lambda x: x,
+        "float": float,
+        "int": int,
+        "bool": lambda x: x == "1",
+        "datetime": dt.datetime.fromisoformat,
+        "timestamp": lambda x: pd.Timestamp(int(x)),
+        "date": dt.date.fromisoformat,
+        "time": dt.time.fromisoformat,
+        "timedelta": lambda x: dt.timedelta(*map(int, x.split(","))),
+        "pd_timedelta": lambda x: pd.Timedelta(int(x)),
+        "nat": lambda x: pd.NaT,
+        "na": lambda x: pd.NA,
+        "np_float64": lambda x: np.float64(float(x)),
+        "np_int64": lambda x: np.int64(int(x)),
+        "np_bool": lambda x: np.bool_(x == "1"),
+    }
+    for tag in np.unique(tags):
+        name = _TAGS[int(tag)]
+        if name == "none":
+            continue
+        rows = np.flatnonzero(tags == tag)
+        fn = conv[name]
+        if name == "str":
+            out[rows] = texts[rows]
+        else:
+            vals = [fn(x) for x in texts[rows]]
+            for r, v in zip(rows, vals):
+                out[r] = v
+    return out

@@ -1,0 +1,405 @@
+"""The parse cache: the same Dataset with and without it, only changed files parsed
+again, damaged entries rebuilt, never inside the data folder, exact Parquet round trips.
+
+Times are never asserted here (bench/ measures them)."""
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyarrow")
+
+import aftercare.load as loader  # noqa: E402
+from aftercare.cli import run  # noqa: E402
+from aftercare.config import defaults, merge  # noqa: E402
+from aftercare.load import cache, load_folder  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+GOOD_VIN = "1M8GDM9AXKP042788"
+BAD_VIN = "1M8GDM9AXKP042789"  # wrong check digit
+
+
+# ----------------------------------------------------------------------------- helpers
+def assert_same_frame(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """assert_frame_equal, and object columns hold values of the same types (it takes
+    None for NaN and 1 for 1.0)."""
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    for col in a.columns:
+        if a[col].dtype == object:
+            assert list(map(type, a[col])) == list(map(type, b[col])), col
+
+
+def assert_same_dataset(a, b) -> None:
+    for name in ("vehicles", "customers", "repair_orders"):
+        assert_same_frame(getattr(a, name), getattr(b, name))
+    assert_same_frame(a.issues.frame(), b.issues.frame())
+    assert a.sheets == b.sheets
+    assert (a.input_rows, a.ro_duplicates, a.skipped_files, a.bad_files) == \
+        (b.input_rows, b.ro_duplicates, b.skipped_files, b.bad_files)
+    assert [(s.raw.file, s.raw.sheet) for s in a.log_sheets] == \
+        [(s.raw.file, s.raw.sheet) for s in b.log_sheets]
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The names of the files the loader reads (parses), in order."""
+    seen = []
+    real = loader.read_file
+
+    def counting(path, **kw):
+        seen.append(Path(path).name)
+        return real(path, **kw)
+
+    monkeypatch.setattr(loader, "read_file", counting)
+    return seen
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if not p.name.startswith(".")) \
+        if root.exists() else []
+
+
+def xlsx(path: Path, rows, *, sheet="Sheet1"):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            ws.cell(row=r, column=c, value=value)
+    wb.save(path)
+    return path
+
+
+def csv(path: Path, lines, encoding="utf-8"):
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def set_mtime(path: Path, day: int) -> None:
+    t = dt.datetime(2026, 11, day, 8, 0).timestamp()
+    os.utime(path, (t, t))
+
+
+def handmade(folder: Path) -> Path:
+    """Vehicles, customers, ROs in two files (one RO and one bad VIN in both), RO lines,
+    and the dirt the loader reports: test rows, rows without a key, placeholder and
+    totals rows, bad dates, VINs and phones, mixed cell types in one column."""
+    folder.mkdir()
+    xlsx(folder / "车辆档案.xlsx", [
+        ["车辆档案导出"],
+        ["VIN", "车牌号", "客户编号", "客户名称", "手机", "品牌", "车型", "交车日期", "身份证号",
+         "使用性质", "车辆状态"],
+        ["必填", "必填", None, None, None, None, None, None, None, None, None],
+        [GOOD_VIN, "粤B12345", "C1", "张三", 13800138000, "丰田", "卡罗拉",
+         dt.datetime(2021, 3, 5), "11010519491231002X", "非营运", "正常"],
+        [BAD_VIN, "粤b-2345", "C2", "李四", "138-0013-8001", "本田", "雅阁", "2021/04/05",
+         "123", "营运", "已售"],
+        ["LSVAB4188N2000001", "粤B3", "C3", "测试", "13800138002", "大众", None, 44000, None,
+         None, None],
+        [None, None, "C4", "王五", "13800138003", "比亚迪", "汉", "abc", None, None, "报废"],
+        [None, "粤B5", None, "赵六", "138****8004", "Toyota", "RAV4", 45000.5, None, None,
+         None],
+    ])
+    csv(folder / "车辆档案_旧.csv", [
+        "VIN,车牌号,客户编号,品牌,交车日期",
+        f"{GOOD_VIN},粤B12345,C1,丰田,2021-03-05",
+        "LSVAB4188N2000002,粤B6,C6,本田,2019-07-01",
+    ])
+    csv(folder / "客户档案.csv", [
+        "客户编号,客户名称,手机,地址,性别,免打扰",
+        "C1,张三,13800138000,广州,男,否",
+        "C2,李四,13800138001;020-12345678,,女,是",
+        "C1,张三,13800138009,深圳,男,",
+        "C9,测试,13800138010,,,",
+        ",,,,,也许",
+    ])
+    xlsx(folder / "维修工单_新.xlsx", [
+        ["工单号", "VIN", "车牌号", "进厂日期", "进厂里程", "维修类型", "结算金额", "是否作废",
+         "工单状态", "是否预约", "结算日期"],
+        ["R1", GOOD_VIN, "粤B12345", dt.datetime(2026, 1, 5), "1.2万", "保养", 300, False,
+         "已结算", "是", dt.datetime(2026, 1, 5, 17, 30)],
+        ["R1", GOOD_VIN, "粤B12345", dt.datetime(2026, 1, 5), 12000, "机修", 150.5, None,
+         "已结算", None, None],
+        ["R2", BAD_VIN, "粤B2345", "2026/02/01", "18,000", "定期保养", "1,234.50", None,
+         None, "否", "2026-02-01"],
+        ["R3", BAD_VIN, None, 46000, 20000, "钣喷", -1.0, True, None, None, None],
+        ["R4", "LSVAB4188N2000002", "粤B6", "2026-03-01", "abc", "洗车", None, "是",
+         "已作废", None, None],
+        ["R5", None, "粤B7", "2026-03-02", 5000, "神秘项目", 0, 1, None, None, None],
+        ["R6", None, None, "2026-03-03", 100, "保养", 10, None, None, None, None],
+        [None, GOOD_VIN, None, "2026-03-04", 100, "保养", 10, None, None, None, None],
+        ["R7", GOOD_VIN, None, None, 100, "保养", 10, None, None, None, None],
+        ["R8", "TEST", "测试", "2026-03-05", 100, "保养", 10, None, None, None, None],
+        ["合计", None, None, None, None, None, 1700, None, None, None, None],
+    ])
+    csv(folder / "维修工单_旧.csv", [
+        "维修工单明细表",
+        "工单号,VIN,车牌号,进厂日期,进厂里程,维修类型,结算金额",
+        f"R2,{BAD_VIN},粤B2345,2026-02-01,18000,定期保养,1234.5",
+        f"R0,{BAD_VIN},粤B2345,2025-08-01,9000,首保,0",
+        "R9,LSVAB4188N2000002,粤B6,2024-05-06,30000,,",
+        "合计,,,,,,1234.5",
+    ], encoding="gbk")
+    csv(folder / "工单明细.csv", [
+        "工单号,项目名称,工段,费用",
+        "R9,更换机油,保养,200",
+        "R9,四轮定位,机修,100",
+    ])
+    for i, path in enumerate(sorted(folder.iterdir())):
+        set_mtime(path, 1 + i)
+    set_mtime(folder / "维修工单_旧.csv", 20)  # the older export of R2 was saved last
+    return folder
+
+
+# ------------------------------------------------------------------ same with or without
+@pytest.mark.parametrize("which", ["sample", "handmade"])
+def test_same_dataset_without_cache_cold_and_warm(tmp_path, which, reads):
+    """load_folder gives the same frames and the same issues in the same order without a
+    cache, filling it (cold) and from it (warm); warm reads no data file again."""
+    folder = SAMPLE if which == "sample" else handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    cfg = defaults()
+    plain = load_folder(folder, cfg, cache_dir=None)
+    assert not root.exists()
+    reads.clear()
+    cold = load_folder(folder, cfg, cache_dir=root)
+    parsed_cold = list(reads)
+    reads.clear()
+    warm = load_folder(folder, cfg, cache_dir=root)
+    assert_same_dataset(plain, cold)
+    assert_same_dataset(plain, warm)
+    # logs (log-*, a contact-log sheet) are read every time; data files only when cold
+    logs = {s.raw.file.name for s in plain.log_sheets}
+    assert len(entries(root)) == len(set(parsed_cold) - logs) > 0
+    assert sorted(reads) == sorted(logs)
+    if which == "handmade":
+        issues = plain.issues.frame()
+        assert {"test_row", "no_vehicle_key", "placeholder_row", "totals_row",
+                "duplicate_vehicle", "duplicate_customer", "deleted_ro",
+                "vin_check_digit"} <= set(issues["reason"])
+        # a bad VIN in both RO files is reported once
+        vin = issues[(issues["value"] == BAD_VIN) & issues["file"].str.startswith("维修工单")]
+        assert list(vin["file"]) == ["维修工单_新.xlsx"]
+        assert plain.ro_duplicates == 1
+        assert plain.repair_orders["deleted_raw"].map(type).nunique() > 1  # mixed cells
+
+
+def test_changed_file_is_parsed_again_alone(tmp_path, reads):
+    """Editing one export re-parses that file only; the result is that of a fresh load."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    cfg = defaults()
+    load_folder(folder, cfg, cache_dir=root)
+    before = len(entries(root))
+    old = folder / "维修工单_旧.csv"
+    old.write_bytes(old.read_bytes().replace(b"R9,", b"R10,"))
+    set_mtime(old, 21)
+    reads.clear()
+    warm = load_folder(folder, cfg, cache_dir=root)
+    assert reads == ["维修工单_旧.csv"]
+    assert_same_dataset(load_folder(folder, cfg, cache_dir=None), warm)
+    assert "R10" in set(warm.repair_orders["ro_no"])
+    assert len(entries(root)) == before  # the file's old entry was replaced
+
+
+def test_same_bytes_new_mtime_or_other_config_is_a_miss(tmp_path, reads):
+    """The key holds the mtime and the config that affects parsing: touching a file or
+    changing dayfirst parses again; an unrelated setting does not."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    cfg = defaults()
+    load_folder(folder, cfg, cache_dir=root)
+    set_mtime(folder / "客户档案.csv", 25)
+    reads.clear()
+    load_folder(folder, cfg, cache_dir=root)
+    assert reads == ["客户档案.csv"]
+    reads.clear()
+    load_folder(folder, merge(cfg, {"kpi": {"base_months": 6}}), cache_dir=root)
+    assert reads == []
+    reads.clear()
+    dayfirst = merge(cfg, {"data": {"dayfirst": True}})
+    ds = load_folder(folder, dayfirst, cache_dir=root)
+    assert len(reads) == 6
+    assert_same_dataset(load_folder(folder, dayfirst, cache_dir=None), ds)
+
+
+def test_damaged_entries_are_rebuilt(tmp_path, reads):
+    """A truncated Parquet file or a broken manifest is a miss: parsed again, the entry
+    rebuilt, the same result; never an error."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    cfg = defaults()
+    plain = load_folder(folder, cfg, cache_dir=None)
+    load_folder(folder, cfg, cache_dir=root)
+    found = entries(root)
+    first, second = found[0], found[1]
+    parquet = next(first.glob("table-*.parquet"))
+    parquet.write_bytes(parquet.read_bytes()[:100])
+    (second / "manifest.json").write_text("{not json", encoding="utf-8")
+    reads.clear()
+    assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
+    assert len(reads) == 2
+    reads.clear()
+    assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
+    assert reads == []
+
+
+def test_no_cache_inside_the_data_folder(tmp_path, reads):
+    """A cache directory inside the data folder is not used: nothing is written there."""
+    folder = handmade(tmp_path / "data")
+    load_folder(folder, defaults(), cache_dir=folder / "cache")
+    load_folder(folder, defaults(), cache_dir=folder)
+    assert not (folder / "cache").exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in handmade(tmp_path / "again").iterdir())
+
+
+def test_default_cache_dir_is_set_by_the_cli_only(tmp_path):
+    """load_folder without cache_dir uses cache.set_default's directory (None: none)."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    load_folder(folder, defaults())
+    assert not root.exists()
+    cache.set_default(root)
+    load_folder(folder, defaults())
+    assert entries(root)
+    shutil.rmtree(root)
+    load_folder(folder, defaults(), cache_dir=None)  # explicit None: no cache
+    assert not root.exists()
+
+
+def test_default_dir_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.default_dir() == tmp_path / "xdg" / "aftercare"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # ignored, as the spec says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.default_dir() == tmp_path / "home" / ".cache" / "aftercare"
+
+
+# ------------------------------------------------------------------------- the store
+def test_writes_are_atomic_and_old_entries_pruned(tmp_path):
+    """No temporary directory is left behind; an entry unused for 30 days, an older
+    version of the same file and a killed run's old temp dir go when an entry is written."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    load_folder(folder, defaults(), cache_dir=root)
+    assert not [p for p in root.iterdir() if p.name.startswith(".")]
+    assert oct(root.stat().st_mode & 0o777) == "0o700"
+    stale = root / ("0123456789ab-" + "f" * 40)
+    stale.mkdir()
+    other = root / "not-ours"  # a --cache-dir may hold other things: never touched
+    other.mkdir()
+    (stale / "manifest.json").write_text("{}", encoding="utf-8")
+    month_ago = time.time() - 31 * 86400
+    os.utime(stale / "manifest.json", (month_ago, month_ago))
+    killed = root / f".tmp-{stale.name}-123-0123abcd"
+    killed.mkdir()
+    os.utime(killed, (month_ago, month_ago))
+    fresh = root / f".tmp-{stale.name}-124-0123abcd"
+    fresh.mkdir()  # perhaps a run writing right now: kept
+    os.utime(other, (month_ago, month_ago))
+    set_mtime(folder / "车辆档案_旧.csv", 22)
+    kept = len(entries(root))
+    load_folder(folder, defaults(), cache_dir=root)
+    assert not stale.exists() and not killed.exists() and fresh.exists() and other.exists()
+    assert len(entries(root)) == kept - 1  # the stale entry; the file's old one replaced
+
+
+def test_unwritable_cache_is_no_error(tmp_path):
+    """A cache path that cannot be a directory: the run goes on without a cache."""
+    folder = handmade(tmp_path / "data")
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    ds = load_folder(folder, defaults(), cache_dir=blocker / "cache")
+    assert_same_dataset(load_folder(folder, defaults(), cache_dir=None), ds)
+
+
+def test_codec_round_trips_every_kind_of_column(tmp_path):
+    """Object columns with mixed values (None vs NaN, 1 vs 1.0 vs True, dates, times),
+    str/boolean/Int64/datetime64/timedelta64 columns, gaps in the index, empty frames."""
+    values = [None, np.nan, "文字", "", 1, 1.0, 1.5, True, False, 2**70,
+              dt.datetime(2024, 1, 5, 9, 30, 1, 123), dt.date(2024, 1, 5), dt.time(9, 30),
+              dt.timedelta(days=1, seconds=3), pd.Timestamp("2024-01-05 00:00:00.000000001"),
+              pd.NaT, float("inf"), np.float64(2.5), np.int64(7), np.bool_(True), pd.NA,
+              pd.Timedelta(5)]
+    n = len(values)
+    frame = pd.DataFrame({
+        "mixed": pd.Series(values, dtype=object),
+        "text": pd.Series(["a", None] * (n // 2), dtype=object),
+        "text_nan": pd.Series(["a", np.nan] * (n // 2), dtype=object),
+        "str": pd.Series(["a", None] * (n // 2), dtype="str"),
+        "flag": pd.Series([True, None] * (n // 2), dtype="boolean"),
+        "count": pd.Series([1, None] * (n // 2), dtype="Int64"),
+        "when": pd.Series([pd.Timestamp("2024-01-05 10:00:00.5"), pd.NaT] * (n // 2),
+                          dtype="datetime64[ns]"),
+        "when_us": pd.Series([pd.Timestamp("2024-01-05 10:00:00.5"), pd.NaT] * (n // 2),
+                             dtype="datetime64[us]"),
+        "gap": pd.Series([pd.Timedelta(days=2), pd.NaT] * (n // 2), dtype="timedelta64[ns]"),
+        "km": np.linspace(0, 1, n),
+        "row": np.arange(n, dtype="int64"),
+        "ok": np.arange(n) % 2 == 0,
+    })
+    frame.index = pd.Index(np.arange(n) * 3 + 5, dtype="int64")
+    frames = {"a": frame, "b": frame.iloc[:0], "c": frame.reset_index(drop=True)}
+    assert cache.put(tmp_path, "src-key", frames, {"x": [1, "二"]})
+    entry = cache.get(tmp_path, "src-key")
+    assert entry.meta == {"x": [1, "二"]}
+    for name, f in frames.items():
+        assert_same_frame(f, entry.frames[name])
+        assert type(f.index) is type(entry.frames[name].index)
+    got = entry.frames["a"]["mixed"].tolist()
+    assert got[1] != got[1] and got[0] is None and got[15] is pd.NaT and got[20] is pd.NA
+    assert [type(v) for v in got] == [type(v) for v in values]
+
+
+def test_values_it_cannot_store_are_not_cached(tmp_path):
+    frame = pd.DataFrame({"odd": pd.Series([{1, 2}, "a"], dtype=object)})
+    assert not cache.put(tmp_path, "src-key", {"a": frame}, {})
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------- CLI
+def test_cli_cache_options(tmp_path, monkeypatch, capsys):
+    """--cache-dir chooses the folder, the default is $XDG_CACHE_HOME/aftercare,
+    --no-cache writes none; a --cache-dir inside --data, or both options, is exit 2."""
+    folder = handmade(tmp_path / "data")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    base = ["check", "--data", str(folder), "--as-of", "2026-11-20", "--quiet"]
+    assert run(base + ["--no-cache"]) == 0
+    assert not (tmp_path / "xdg").exists()
+    assert run(base) == 0
+    assert entries(tmp_path / "xdg" / "aftercare")
+    assert run(base + ["--cache-dir", str(tmp_path / "mine")]) == 0
+    assert entries(tmp_path / "mine")
+    capsys.readouterr()
+    assert run(base + ["--cache-dir", str(folder / "c")]) == 2
+    assert "--cache-dir" in capsys.readouterr().err
+    assert run(base + ["--cache-dir", str(tmp_path / "c2"), "--no-cache"]) == 2
+    assert not (folder / "c").exists() and not (tmp_path / "c2").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "due", "churn", "report"])
+def test_every_command_has_the_cache_options(command, capsys):
+    assert run([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--cache-dir" in out and "--no-cache" in out
+
+
+def test_manifest_is_json_with_sheets(tmp_path):
+    """What `check` prints of a file (its sheets) comes back from the manifest."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    ds = load_folder(folder, defaults(), cache_dir=root)
+    names = set()
+    for entry in entries(root):
+        body = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
+        names |= {s["file"] for s in body["meta"]["sheets"]}
+    assert names == {s.file for s in ds.sheets}

@@ -387,6 +387,12 @@ def _sms(cut, group, call_any, as_of) -> pd.DataFrame:
     since = rows[["customer_key", "failed_on"]].reset_index().merge(reached, on="customer_key")
     since = set(since.loc[since["log_date"] > since["failed_on"], "index"])
     rows = rows[~rows.index.isin(since)]
+    return _call_rows(rows, "failed_on")
+
+
+def _call_rows(rows: pd.DataFrame, date_col: str) -> pd.DataFrame:
+    """The listing shape of 短信名单 and 预约未到 rows: who, which car and call, and the
+    date that put them there."""
     return pd.DataFrame({
         "customer_key": rows["customer_key"].to_numpy(dtype=object),
         "vehicle_id": rows["vehicle_id"].astype("float64").to_numpy(),
@@ -395,7 +401,7 @@ def _sms(cut, group, call_any, as_of) -> pd.DataFrame:
         "kinds": rows["kinds"].to_numpy(dtype=object),
         "call_id": rows["call_id"].to_numpy(dtype=object),
         "agent": rows["agent"].to_numpy(dtype=object),
-        "failed_on": pd.to_datetime(rows["failed_on"]).to_numpy(dtype="datetime64[ns]"),
+        date_col: pd.to_datetime(rows[date_col]).to_numpy(dtype="datetime64[ns]"),
         "_file": rows["_file"].to_numpy(dtype=object),
     })
 
@@ -419,17 +425,7 @@ def _no_shows(cut, ds, call_any, as_of) -> pd.DataFrame:
     near = (pairs["visit"] - pairs["booked_date"]).abs() <= pd.Timedelta(days=NO_SHOW_DAYS)
     came = set(pairs.loc[near, "index"])
     rows = booked[~booked.index.isin(came)]
-    return pd.DataFrame({
-        "customer_key": rows["customer_key"].to_numpy(dtype=object),
-        "vehicle_id": rows["vehicle_id"].astype("float64").to_numpy(),
-        "plate": rows["plate"].to_numpy(dtype=object),
-        "vin": rows["vin"].to_numpy(dtype=object),
-        "kinds": rows["kinds"].to_numpy(dtype=object),
-        "call_id": rows["call_id"].to_numpy(dtype=object),
-        "agent": rows["agent"].to_numpy(dtype=object),
-        "booked_date": rows["booked_date"].to_numpy(dtype="datetime64[ns]"),
-        "_file": rows["_file"].to_numpy(dtype=object),
-    })
+    return _call_rows(rows, "booked_date")
 
 
 # --------------------------------------------------------------------------- applying

@@ -155,8 +155,7 @@ def run_churn(*, data_dir: Path, out_dir: Path, cfg: dict, as_of: dt.date, lang:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = write_churn_workbook(out_dir / f"churn-{res['stem']}.xlsx", res, lang=lang,
                                 show_phones=show_phones)
-    res["summary"]["contact_logs"] = {"files": len(logs.files), "rows": int(len(logs.rows)),
-                                      "new_opt_outs": logs_mod.record_opt_outs(out_dir, logs)}
+    res["summary"]["contact_logs"] = logs_mod.record_and_count(out_dir, logs)
     summary = dict(res["summary"])
     summary["files"] = [str(path)]
     if as_json:

@@ -376,8 +376,7 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     written = write_contact_logs(out_dir, res["stem"], log, lang=lang, force=force,
                                  stamp=stamp)
     # the guard passed: record the refusals (PIPL) before anything else can fail
-    summary["contact_logs"] = {"files": len(logs.files), "rows": int(len(logs.rows)),
-                               "new_opt_outs": logs_mod.record_opt_outs(out_dir, logs)}
+    summary["contact_logs"] = logs_mod.record_and_count(out_dir, logs)
     sheets = build_due_sheets(summary, res["calls"], res["reminders"], res["fix_data"],
                               res["issues"], lang, sms=res["sms"], no_shows=res["no_shows"])
     path = write_workbook(out_dir / f"due-{res['stem']}.xlsx", sheets)

@@ -115,8 +115,7 @@ def run_report(*, data_dir: Path, out_dir: Path, cfg: dict, month: dt.date, lang
     sheets, extra = report_sheets(res["report"], res["issues"], lang)
     path = write_workbook(out_dir / f"report-{res['stem']}.xlsx", sheets,
                           mask=not show_phones, extra=extra)
-    res["summary"]["contact_logs"] = {"files": len(logs.files), "rows": int(len(logs.rows)),
-                                      "new_opt_outs": logs_mod.record_opt_outs(out_dir, logs)}
+    res["summary"]["contact_logs"] = logs_mod.record_and_count(out_dir, logs)
     out = dict(res["summary"])
     out["files"] = [str(path)]
     if as_json:

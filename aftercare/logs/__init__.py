@@ -23,7 +23,8 @@ import pandas as pd
 
 from aftercare.logs import effects, read, register
 
-__all__ = ["LogInputs", "gather", "record_opt_outs", "effects", "read", "register"]
+__all__ = ["LogInputs", "gather", "record_opt_outs", "record_and_count", "effects", "read",
+           "register"]
 
 ISSUE_FIELDS = ["file", "sheet", "row", "field", "value", "reason", "detail"]
 
@@ -65,3 +66,9 @@ def record_opt_outs(out_dir: Path, logs: LogInputs) -> int:
     """Append the new opt-outs to ``out_dir/opt-outs.csv``; returns how many."""
     register.append_register(Path(out_dir), logs.new_opt_outs)
     return int(len(logs.new_opt_outs))
+
+
+def record_and_count(out_dir: Path, logs: LogInputs) -> dict:
+    """Record the new opt-outs and return what a command's summary says of the logs."""
+    return {"files": len(logs.files), "rows": int(len(logs.rows)),
+            "new_opt_outs": record_opt_outs(out_dir, logs)}

@@ -576,24 +576,22 @@ def _as_text(v: Any) -> str | None:
     return str(v)
 
 
-def _phone_text(v: Any, mask: bool) -> str | None:
+def _number_text(v: Any) -> str | None:
+    """A phone or ID cell as text: stripped, a float's `.0` dropped; None when empty."""
     t = _as_text(v)
     if t is None:
         return None
-    t = _FLOAT_TEXT.sub(r"\1", t.strip())
-    if not t:
-        return None
-    return mask_phones_joined(t) if mask else t
+    return _FLOAT_TEXT.sub(r"\1", t.strip()) or None
+
+
+def _phone_text(v: Any, mask: bool) -> str | None:
+    t = _number_text(v)
+    return mask_phones_joined(t) if mask and t else t
 
 
 def _id_text(v: Any, mask: bool) -> str | None:
-    t = _as_text(v)
-    if t is None:
-        return None
-    t = _FLOAT_TEXT.sub(r"\1", t.strip())
-    if not t:
-        return None
-    return _mask_each(t, mask_id_number) if mask else t
+    t = _number_text(v)
+    return _mask_each(t, mask_id_number) if mask and t else t
 
 
 def _text_xml(v: str, quote: str) -> str:

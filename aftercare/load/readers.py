@@ -461,6 +461,11 @@ def _decode_csv(path: Path, data: bytes) -> tuple[str, str]:
         if b"\x00" in data:
             raise BadFileError(path, R_NUL)
         candidates = ["utf-8", "gb18030"]  # GB18030 is a superset of GBK and GB2312
+    return _decode_first(path, data, candidates)
+
+
+def _decode_first(path: Path, data: bytes, candidates: list[str]) -> tuple[str, str]:
+    """The text in the first candidate encoding that decodes the whole file strictly."""
     for enc in candidates:
         try:
             return data.decode(enc), enc
@@ -615,12 +620,7 @@ def _decode_markup(path: Path, data: bytes, declared: re.Pattern) -> tuple[str, 
             first = None  # a declaration without a BOM written in 8-bit text lies
         candidates = [c for c in (first, "utf-8", "gb18030") if c]
         candidates = list(dict.fromkeys(candidates))
-    for enc in candidates:
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise BadFileError(path, R_MIXED if _mixed_encoding(data) else R_ENCODING)
+    return _decode_first(path, data, candidates)
 
 
 _WS = re.compile(r"[\r\n]+|\s{2,}")

@@ -12,7 +12,10 @@ canonical field names into a workbook that agents open in Excel or WPS:
   rows (CJK characters count double); real Excel dates (``yyyy-mm-dd``, with ``hh:mm``
   when the column carries a time); phones and ID numbers always text, masked on request;
 - list validations (drop-downs) per column, inline or, when long, from a hidden sheet;
-- a sheet longer than Excel's row limit continues on ``<name> (2)``, ``<name> (3)`` …
+- a sheet longer than Excel's row limit continues on ``<name> (2)``, ``<name> (3)`` …,
+  and the whole sheet is also written as a CSV copy beside the workbook
+  (``<workbook stem>.<sheet name>.csv``, UTF-8 with BOM so Excel and WPS read the Chinese
+  headers; 05-operations.md, "Speed"), so that one file holds every row;
 
 Speed. The package (workbook, styles, views, column widths, autofilter, validations,
 charts) is written by openpyxl in write-only mode. The rows are serialised here, a chunk
@@ -142,6 +145,7 @@ def write_workbook(
     *,
     mask: bool = False,
     extra: Callable[[Workbook], None] | None = None,
+    csv_copies: bool = True,
 ) -> Path:
     """Write ``sheets`` to ``path`` atomically and return the path.
 
@@ -150,6 +154,9 @@ def write_workbook(
     up by the names :func:`safe_sheet_names` gives). Raises :class:`OutputError` when the
     folder cannot be written or the disk is full; any other exception propagates. Either
     way the target keeps its previous content and no temp file is left behind.
+
+    A sheet longer than :data:`MAX_ROWS_PER_SHEET` also gets a CSV copy beside the
+    workbook (:func:`csv_copy_path`) unless ``csv_copies`` is false.
     """
     target = Path(path)
     wb = _build_workbook(sheets, mask)
@@ -159,7 +166,87 @@ def write_workbook(
         _save_atomically(wb, target)
     finally:
         _drop_openpyxl_temp_files(wb)
+    if csv_copies:
+        for sheet in sheets:
+            copy = csv_copy_path(target, sheet.name)
+            if len(sheet.frame) > MAX_ROWS_PER_SHEET:
+                write_csv_copy(copy, sheet, mask=mask)
+            elif copy.exists():  # an earlier run's copy of this sheet: now out of date
+                copy.unlink(missing_ok=True)
     return target
+
+
+def files_written(target: Path) -> list[str]:
+    """The workbook and its CSV copies, for a command's summary."""
+    target = Path(target)
+    return [str(target), *sorted(str(p) for p in target.parent.glob(f"{target.stem}.*.csv"))]
+
+
+def csv_copy_path(workbook: Path, sheet_name: str) -> Path:
+    """Where the CSV copy of a long sheet goes: ``<stem>.<sheet name>.csv`` beside it."""
+    safe = _SHEET_NAME_BAD.sub("_", sheet_name).strip() or "sheet"
+    return workbook.with_name(f"{workbook.stem}.{safe}.csv")
+
+
+def write_csv_copy(path: Path, sheet: Sheet, *, mask: bool = False) -> Path:
+    """Write the whole of ``sheet`` as CSV (UTF-8 with BOM), atomically.
+
+    The same text as in the workbook: display headers, phones and ID numbers as text
+    (masked with ``mask``), booleans as their labels, dates as ``yyyy-mm-dd`` (with the
+    time when there is one). Text that a spreadsheet would take for a formula gets a
+    leading ``'`` (CSV has no quote-prefix style). Work is per column and per distinct
+    text, never per row in Python."""
+    frame = sheet.frame
+    headers = sheet.headers or {}
+    phones = set(map(str, sheet.phone_columns)) | PHONE_FIELDS
+    ids = set(map(str, sheet.id_columns)) | ID_FIELDS
+    cols: dict[str, pd.Series] = {}
+    for j, name in enumerate(frame.columns):
+        fld = str(name)
+        s = frame.iloc[:, j]
+        if fld in phones:
+            out = _map_distinct(s, lambda v: _phone_text(v, mask))
+        elif fld in ids:
+            out = _map_distinct(s, lambda v: _id_text(v, mask))
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            naive = _naive(s)
+            timed = bool((naive.dropna() != naive.dropna().dt.normalize()).any())
+            out = naive.dt.strftime("%Y-%m-%d %H:%M" if timed else "%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(s.dtype) and sheet.bool_labels:
+            out = s.map({True: sheet.bool_labels[0], False: sheet.bool_labels[1]})
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            out = s
+        else:
+            labels = sheet.bool_labels
+            out = _map_distinct(s, lambda v: _csv_text(v, labels))
+        cols[str(headers.get(fld, fld))] = out
+    table = pd.DataFrame(cols, index=frame.index)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return path
+
+
+def _csv_text(v: Any, labels) -> str | None:
+    if isinstance(v, (bool, np.bool_)) and labels:
+        return str(labels[0 if v else 1])
+    if isinstance(v, (float, np.floating)) and v == v and math.isfinite(v):
+        return f"{float(v):.15g}"
+    t = _as_text(v)
+    if t is None:
+        return None
+    t = _ILLEGAL_XML.sub("", t)
+    return "'" + t if t.startswith(FORMULA_PREFIXES) else t
+
+
+def _map_distinct(s: pd.Series, fn: Callable[[Any], str | None]) -> pd.Series:
+    """``fn`` applied once per distinct value of ``s`` and mapped back onto the rows."""
+    obj = s.to_numpy(dtype=object, na_value=None)
+    try:
+        codes, uniq = pd.factorize(obj)
+    except TypeError:  # unhashable cells: one call each (rare; not from our frames)
+        return pd.Series([fn(v) for v in obj], index=s.index, dtype=object)
+    texts = np.array([fn(v) for v in uniq] + [None], dtype=object)
+    return pd.Series(texts[np.where(codes < 0, len(uniq), codes)], index=s.index, dtype=object)
 
 
 def safe_sheet_names(names: Sequence[str], reserved: Iterable[str] = ()) -> list[str]:

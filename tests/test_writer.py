@@ -263,6 +263,49 @@ def test_long_sheet_continues_on_next_sheet(tmp_path, monkeypatch):
     assert all(len(ws.data_validations.dataValidation) == 1 for ws in wb)
 
 
+def test_long_sheet_gets_a_csv_copy(tmp_path, monkeypatch):
+    """A sheet over the row limit is also written whole as CSV beside the workbook: display
+    headers, every row, phones masked with mask=True, formula-like text quoted, dates ISO."""
+    monkeypatch.setattr(writer, "MAX_ROWS_PER_SHEET", 10)
+    n = 25
+    frame = pd.DataFrame({
+        "i": range(n),
+        "mobile": ["13812345678"] * n,
+        "note": ["=1+1", "普通", None, "-x", "ok"] * 5,
+        "due": pd.to_datetime(["2026-12-01"] * n),
+        "flag": [True, False] * 12 + [True],
+    })
+    short = pd.DataFrame({"i": range(3)})
+    sheets = [Sheet("明细", frame, headers={"i": "序号", "mobile": "手机"},
+                    bool_labels=("是", "否")), Sheet("短", short)]
+    path = write_workbook(tmp_path / "due-2026-12.xlsx", sheets, mask=True)
+    copies = sorted(p.name for p in tmp_path.glob("*.csv"))
+    assert copies == ["due-2026-12.明细.csv"]  # only the long sheet
+    raw = (tmp_path / copies[0]).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel/WPS read UTF-8
+    back = pd.read_csv(tmp_path / copies[0], encoding="utf-8-sig", dtype=str,
+                       keep_default_na=False)
+    assert list(back.columns) == ["序号", "手机", "note", "due", "flag"]
+    assert len(back) == n and back["序号"].tolist() == [str(i) for i in range(n)]
+    assert back["手机"].iloc[0] == "138****5678"
+    assert back["note"].tolist()[:5] == ["'=1+1", "普通", "", "'-x", "ok"]
+    assert back["due"].iloc[0] == "2026-12-01"
+    assert back["flag"].tolist()[:2] == ["是", "否"]
+    assert path.exists() and _load(path).sheetnames[:3] == ["明细", "明细 (2)", "明细 (3)"]
+    assert writer.files_written(path) == [str(path), str(tmp_path / copies[0])]
+    # the next run's sheet is short: the copy, now out of date, is removed
+    write_workbook(path, [Sheet("明细", short)])
+    assert not list(tmp_path.glob("*.csv")) and writer.files_written(path) == [str(path)]
+
+
+def test_no_csv_copy_when_asked_not_to(tmp_path, monkeypatch):
+    """csv_copies=False (contact logs: a log-*.csv would be read back as a log) writes none."""
+    monkeypatch.setattr(writer, "MAX_ROWS_PER_SHEET", 10)
+    write_workbook(tmp_path / "log-x.xlsx", [Sheet("s", pd.DataFrame({"i": range(25)}))],
+                   csv_copies=False)
+    assert not list(tmp_path.glob("*.csv"))
+
+
 def test_same_input_same_content(tmp_path):
     """The same input gives byte-identical sheets and styles (only the file timestamps differ)."""
     frame = pd.DataFrame({"a": ["x", "=y", None], "d": pd.to_datetime(["2026-01-01"] * 3)})

@@ -143,6 +143,7 @@ def run_churn(*, data_dir: Path, out_dir: Path, cfg: dict, as_of: dt.date, lang:
     table, or with ``as_json`` the summary as JSON: counts and ``files``)."""
     from aftercare.progress import loading_progress
     from aftercare.reports.churn_workbook import write_churn_workbook
+    from aftercare.writer import files_written
 
     from aftercare import logs as logs_mod
 
@@ -157,7 +158,7 @@ def run_churn(*, data_dir: Path, out_dir: Path, cfg: dict, as_of: dt.date, lang:
                                 show_phones=show_phones)
     res["summary"]["contact_logs"] = logs_mod.record_and_count(out_dir, logs)
     summary = dict(res["summary"])
-    summary["files"] = [str(path)]
+    summary["files"] = files_written(path)
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif not quiet:

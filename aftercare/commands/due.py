@@ -355,7 +355,7 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     from aftercare.progress import loading_progress
     from aftercare.reports.due_workbook import (build_due_sheets, build_log_frame,
                                                 write_contact_logs)
-    from aftercare.writer import write_workbook
+    from aftercare.writer import files_written, write_workbook
 
     from aftercare import logs as logs_mod
 
@@ -381,7 +381,7 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
                               res["issues"], lang, sms=res["sms"], no_shows=res["no_shows"])
     path = write_workbook(out_dir / f"due-{res['stem']}.xlsx", sheets)
     summary = {k: v for k, v in summary.items() if k != "capacity"}
-    summary["files"] = [str(path), *[str(p) for p in written]]
+    summary["files"] = [*files_written(path), *[str(p) for p in written]]
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     elif not quiet:

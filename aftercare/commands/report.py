@@ -103,7 +103,7 @@ def run_report(*, data_dir: Path, out_dir: Path, cfg: dict, month: dt.date, lang
     ``as_json``, the summary) and return the summary."""
     from aftercare.progress import loading_progress
     from aftercare.reports.report_workbook import report_sheets
-    from aftercare.writer import write_workbook
+    from aftercare.writer import files_written, write_workbook
 
     from aftercare import logs as logs_mod
 
@@ -117,7 +117,7 @@ def run_report(*, data_dir: Path, out_dir: Path, cfg: dict, month: dt.date, lang
                           mask=not show_phones, extra=extra)
     res["summary"]["contact_logs"] = logs_mod.record_and_count(out_dir, logs)
     out = dict(res["summary"])
-    out["files"] = [str(path)]
+    out["files"] = files_written(path)
     if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     elif not quiet:

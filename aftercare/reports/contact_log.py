@@ -223,7 +223,10 @@ def write_contact_logs(out_dir: Path, stem: str, log: pd.DataFrame, *, lang: str
     for path, rows in plan:
         if path in backups:
             _back_up(path, stamp)
-        written.append(write_workbook(path, [log_sheet(rows.reset_index(drop=True), lang)]))
+        # No CSV copy for a log past Excel's row limit: a ``log-*.csv`` in the folder would
+        # be read back as a second log; the workbook's continuation sheets hold every row.
+        written.append(write_workbook(path, [log_sheet(rows.reset_index(drop=True), lang)],
+                                      csv_copies=False))
     return written
 
 

@@ -111,20 +111,30 @@ def load_folder(
     root = cache.get_default() if cache_dir is cache.DEFAULT else cache_dir
     if root is not None and (not cache.available() or cache.is_inside(root, folder)):
         root = None
-    results: list[FileResult] = []
+    names = _entry_names(files, config, root)
+    whole = _dataset_name(folder, names, config) if names is not None else None
+    ds = _cached_dataset(root, whole) if whole is not None else None
+    if ds is not None:
+        for name, _ in names:  # the files' own entries stay as fresh as the dataset's
+            cache.touch(root, name)
     bad: list[tuple[str, str]] = []
-    for i, scanned in enumerate(files):
-        if progress:
-            progress(scanned.path.name, i, len(files))
-        try:
-            results.append(_file_result(scanned, config, root))
-        except BadFileError as exc:
-            if not skip_bad_files:
-                raise
-            bad.append((scanned.path.name, exc.reason))
+    if ds is None:
+        results: list[FileResult] = []
+        for i, scanned in enumerate(files):
+            if progress:
+                progress(scanned.path.name, i, len(files))
+            try:
+                name = names[i][0] if names is not None else None
+                results.append(_file_result(scanned, config, root, name=name))
+            except BadFileError as exc:
+                if not skip_bad_files:
+                    raise
+                bad.append((scanned.path.name, exc.reason))
+        ds = _combine(results, config)
+        if whole is not None and not bad and not ds.log_sheets and _unchanged(files, names):
+            _store_dataset(root, whole, ds)
     if progress:
         progress("", len(files), len(files))
-    ds = _combine(results, config)
     ds.skipped_files = [(s.path.name, s.reason) for s in skipped]
     ds.bad_files = bad
     if require:
@@ -132,16 +142,76 @@ def load_folder(
     return ds
 
 
+# ------------------------------------------------------------------ the whole dataset
+# When every file of the folder is a data file whose parse is cached, the result of the
+# step across files (dedupe, RO kinds, links; nothing as_of-dependent) is cached too, keyed
+# by the files' entry names (content, size, mtime, config) in folder order: a re-run on
+# unchanged inputs then reads four frames instead of joining them again. Folders holding
+# contact logs (never cached) or unreadable files take the ordinary path.
+def _entry_names(files: list[ScannedFile], config: dict, root: Path | None) -> list | None:
+    """Each file's cache entry name and (size, mtime) as read for it, or None when the
+    whole dataset cannot be cached."""
+    if root is None or not files or any(f.role != "data" for f in files):
+        return None
+    names = []
+    for f in files:
+        try:
+            st = f.path.stat()
+            names.append((cache.entry_name(f.path, st, cache.parse_params(config, f.pinned_table)),
+                          (st.st_size, st.st_mtime_ns)))
+        except Exception:  # noqa: BLE001 - unreadable now: read_file will say why
+            return None
+    return names
+
+
+def _dataset_name(folder: Path, names: list, config: dict) -> str | None:
+    params = {"dataset": True, "tables": config["data"]["tables"],
+              **cache.parse_params(config, None)}
+    try:
+        return cache.dataset_entry_name(folder, [n for n, _ in names], params)
+    except Exception:  # noqa: BLE001 - no cache, never an error
+        return None
+
+
+def _unchanged(files: list[ScannedFile], names: list) -> bool:
+    """Whether no file changed while the run read it (else its key no longer holds)."""
+    try:
+        return all((st.st_size, st.st_mtime_ns) == was
+                   for st, (_, was) in zip((f.path.stat() for f in files), names))
+    except OSError:
+        return False
+
+
+def _cached_dataset(root: Path, name: str) -> Dataset | None:
+    entry = cache.get(root, name)
+    if entry is None:
+        return None
+    meta = entry.meta
+    return Dataset(entry.frames["vehicles"], entry.frames["customers"],
+                   entry.frames["repair_orders"], _FrameLog(entry.frames["issues"]),
+                   [SheetInfo(**s) for s in meta["sheets"]],
+                   ro_duplicates=int(meta["ro_duplicates"]), input_rows=int(meta["input_rows"]))
+
+
+def _store_dataset(root: Path, name: str, ds: Dataset) -> None:
+    frames = {"vehicles": ds.vehicles, "customers": ds.customers,
+              "repair_orders": ds.repair_orders, "issues": ds.issues.frame()}
+    meta = {"sheets": [dataclasses.asdict(s) for s in ds.sheets],
+            "ro_duplicates": ds.ro_duplicates, "input_rows": ds.input_rows}
+    cache.put(root, name, frames, meta)
+
+
 # ------------------------------------------------------------------------ one file
-def _file_result(scanned: ScannedFile, config: dict, root: Path | None) -> FileResult:
-    """The file's result, from the cache when it holds this version of the file."""
+def _file_result(scanned: ScannedFile, config: dict, root: Path | None, *,
+                 name: str | None = None) -> FileResult:
+    """The file's result, from the cache when it holds this version of the file.
+    ``name``: its entry name when already known."""
     path = scanned.path
-    name = None
     try:
         st = path.stat()
     except OSError:
         st = None  # read_file says what is wrong
-    if root is not None and st is not None and scanned.role == "data":
+    if name is None and root is not None and st is not None and scanned.role == "data":
         try:
             name = cache.entry_name(path, st, cache.parse_params(config, scanned.pinned_table))
         except Exception:  # noqa: BLE001 - no cache for this file, never an error

@@ -160,6 +160,13 @@ def entry_name(path: Path, st: os.stat_result, params: dict) -> str:
     return f"{_source(path, params)}-{_digest(key)[:40]}"
 
 
+def dataset_entry_name(folder: Path, names: list[str], params: dict) -> str:
+    """The entry name of a whole folder's dataset (the step across files), from its
+    files' entry names in order: a new one replaces the folder's older ones."""
+    key = {"version": LOADER_VERSION, "code": _code_digest(), "files": names, "params": params}
+    return f"{_source(folder, params)}-{_digest(key)[:40]}"
+
+
 def _source(path: Path, params: dict) -> str:
     """Which file, read with which config: a new entry replaces older ones of its source."""
     return _digest({"path": str(Path(path).resolve()), "params": params})[:12]
@@ -208,6 +215,14 @@ def get(root: Path, name: str) -> Entry | None:
     except OSError:
         pass
     return Entry(frames, meta["meta"])
+
+
+def touch(root: Path, name: str) -> None:
+    """Mark an entry as used now (keeps it from expiring) without reading it."""
+    try:
+        os.utime(Path(root) / name / _MANIFEST)
+    except OSError:
+        pass
 
 
 def put(root: Path, name: str, frames: dict[str, pd.DataFrame], meta: dict) -> bool:

@@ -178,7 +178,8 @@ def test_same_dataset_without_cache_cold_and_warm(tmp_path, which, reads):
     assert_same_dataset(plain, warm)
     # logs (log-*, a contact-log sheet) are read every time; data files only when cold
     logs = {s.raw.file.name for s in plain.log_sheets}
-    assert len(entries(root)) == len(set(parsed_cold) - logs) > 0
+    # one entry per data file, and one for the whole dataset when there are no logs
+    assert len(entries(root)) == len(set(parsed_cold) - logs) + (not logs) > 1
     assert sorted(reads) == sorted(logs)
     if which == "handmade":
         issues = plain.issues.frame()
@@ -190,6 +191,33 @@ def test_same_dataset_without_cache_cold_and_warm(tmp_path, which, reads):
         assert list(vin["file"]) == ["维修工单_新.xlsx"]
         assert plain.ro_duplicates == 1
         assert plain.repair_orders["deleted_raw"].map(type).nunique() > 1  # mixed cells
+
+
+def test_unchanged_folder_skips_the_step_across_files(tmp_path, monkeypatch):
+    """With every file cached and no logs in the folder, a warm run takes the whole
+    dataset (dedupe, kinds, links) from the cache: no file read, no join done; the same
+    result. A changed file makes it join again (the dataset entry is replaced)."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    cfg = defaults()
+    plain = load_folder(folder, cfg, cache_dir=None)
+    load_folder(folder, cfg, cache_dir=root)
+    n = len(entries(root))
+
+    def boom(*a, **k):
+        raise AssertionError("read or joined again")
+
+    with monkeypatch.context() as m:
+        m.setattr(loader, "_combine", boom)
+        m.setattr(loader, "read_file", boom)
+        assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
+    old = folder / "维修工单_旧.csv"
+    old.write_bytes(old.read_bytes().replace(b"R9,", b"R10,"))
+    set_mtime(old, 21)
+    warm = load_folder(folder, cfg, cache_dir=root)
+    assert "R10" in set(warm.repair_orders["ro_no"])
+    assert_same_dataset(load_folder(folder, cfg, cache_dir=None), warm)
+    assert len(entries(root)) == n  # the file's and the dataset's old entries replaced
 
 
 def test_changed_file_is_parsed_again_alone(tmp_path, reads):
@@ -240,10 +268,13 @@ def test_damaged_entries_are_rebuilt(tmp_path, reads):
     plain = load_folder(folder, cfg, cache_dir=None)
     load_folder(folder, cfg, cache_dir=root)
     found = entries(root)
-    first, second = found[0], found[1]
+    per_file = [e for e in found if list(e.glob("table-*.parquet"))]
+    first, second = per_file[0], per_file[1]
     parquet = next(first.glob("table-*.parquet"))
     parquet.write_bytes(parquet.read_bytes()[:100])
     (second / "manifest.json").write_text("{not json", encoding="utf-8")
+    (whole,) = [e for e in found if (e / "repair_orders.parquet").exists()]
+    (whole / "repair_orders.parquet").write_bytes(b"PAR1")  # the dataset's entry too
     reads.clear()
     assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
     assert len(reads) == 2

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from aftercare import i18n
+from aftercare.frames import join_unique
 from aftercare.load import Dataset, load_folder
 from aftercare.rules import calls as calls_mod
 from aftercare.rules import mileage
@@ -275,15 +276,6 @@ def fill_templates(rem: pd.DataFrame, templates: dict) -> pd.Series:
                 text = text + (fields[name][sel] if name in fields else "{" + name + "}")
         out[sel] = text
     return out
-
-
-def join_unique(frame: pd.DataFrame, key: str, col: str, sep: str = ";") -> pd.Series:
-    """key → the distinct non-empty values of ``col`` joined by ``sep``, in row order
-    (one str.join per group; no per-row Python)."""
-    sub = frame[[key, col]].dropna()
-    sub = sub.assign(**{col: sub[col].astype(str)})
-    sub = sub[sub[col] != ""].drop_duplicates()
-    return sub.groupby(key, sort=False)[col].agg(sep.join)
 
 
 def _call_details(calls, reminders, ctx, lang) -> pd.DataFrame:

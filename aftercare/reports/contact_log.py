@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from aftercare.errors import FilledLogError, OutputError
+from aftercare.frames import join_unique
 from aftercare.writer import LISTS_SHEET, Sheet, write_workbook
 
 __all__ = [
@@ -105,7 +106,7 @@ def build_log_frame(calls: pd.DataFrame, reminders: pd.DataFrame, month_label: s
     keys = ["call_id", "plate", "vin"]
     g = r.drop_duplicates([*keys, "kind"]).groupby(keys, sort=False)
     veh = pd.DataFrame({
-        "kinds": g["kind"].agg(";".join),
+        "kinds": join_unique(r, keys, "kind"),
         "_prio": g["priority"].min(),
         "_due": g["due_date"].min(),
     }).reset_index()

@@ -47,14 +47,18 @@ class WorkCalendar:
                    extra_workdays=cal["extra_workdays"])
 
     def _build(self, extra_holidays, extra_workdays) -> np.ndarray:
-        import chinese_calendar
+        from chinese_calendar import constants
 
         first, last = _package_years()
         days = self.days
-        work = days.day_of_week < 5
         covered = (days.year >= first) & (days.year <= last)
-        for i in np.flatnonzero(covered):
-            work[i] = chinese_calendar.is_workday(days[i].date())
+        # chinese_calendar.is_workday, for every day at once: a listed working day (调休)
+        # works, a listed holiday does not, else Monday–Friday
+        day_values = days.to_numpy(dtype="datetime64[D]")
+        listed_holiday = np.isin(day_values, np.array(list(constants.holidays), "datetime64[D]"))
+        listed_work = np.isin(day_values, np.array(list(constants.workdays), "datetime64[D]"))
+        work = np.asarray(days.day_of_week < 5, dtype=bool)
+        work = np.where(covered, (work & ~listed_holiday) | listed_work, work)
         fixed = np.zeros(len(days), dtype=bool)
         for month, day in FIXED_HOLIDAYS:
             fixed |= (days.month == month) & (days.day == day)

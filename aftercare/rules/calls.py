@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aftercare.frames import join_unique
 from aftercare.rules.calendar import WorkCalendar
 
 PARTS_OF_DAY = (("上午", "AM"), ("下午", "PM"), ("傍晚", "evening"))  # 09–12, 14–17, 18–21
@@ -41,7 +42,7 @@ def merge_calls(reminders: pd.DataFrame) -> pd.DataFrame:
         "contact_date": g["contact_date"].min(),
         "due_date": g["due_date"].min(),
         "priority": g["priority"].min(),
-        "kinds": g["kind"].agg(lambda s: ";".join(dict.fromkeys(s))),
+        "kinds": join_unique(r, "call_key", "kind"),
         "is_birthday": g["kind"].first().eq("birthday"),
     })
     calls.index.name = "call_key"

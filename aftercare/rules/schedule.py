@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from aftercare.config import SCHEDULE_KEYS, brand_schedule
@@ -22,24 +23,32 @@ def vehicle_schedule(vehicles: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     names = sorted(table, key=len, reverse=True)
     brands = vehicles["brand"].astype("string").fillna("")
     models = vehicles["model"].astype("string").fillna("") if "model" in vehicles else brands
-    out = pd.DataFrame({k: cfg["schedule"][k] for k in SCHEDULE_KEYS}, index=vehicles.index)
-    out["schedule_brand"] = None
     # work on the distinct (brand, model) pairs only: a store has a few dozen
-    pairs = pd.DataFrame({"b": brands, "m": models}).drop_duplicates()
-    for b, m in pairs.itertuples(index=False):  # loop over distinct brands, not rows
-        nb = _norm(b)
-        if not nb:
-            continue
-        spec = table.get(nb) or next((table[n] for n in names if n and n in nb), None)
-        if spec is None:
-            continue
-        nm = _norm(m)
-        model_spec = spec["models"].get(nm) or next(
-            (v for k, v in sorted(spec["models"].items(), key=lambda kv: -len(kv[0]))
-             if k and k in nm), None)
-        chosen = model_spec or spec
-        mask = (brands == b) & (models == m)
-        for k in SCHEDULE_KEYS:
-            out.loc[mask.to_numpy(), k] = chosen[k]
-        out.loc[mask.to_numpy(), "schedule_brand"] = spec["brand"]
+    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([brands, models]))
+    chosen: list[dict] = []
+    brand_of: list[str | None] = []
+    for b, m in pairs:  # loop over distinct pairs, not rows
+        spec, model_spec = _match(table, names, b, m)
+        chosen.append(model_spec or spec or cfg["schedule"])
+        brand_of.append(spec["brand"] if spec is not None else None)
+    out = pd.DataFrame(
+        {k: pd.Series([c[k] for c in chosen], dtype=object).infer_objects().to_numpy()[codes]
+         for k in SCHEDULE_KEYS}, index=vehicles.index)
+    out["schedule_brand"] = pd.Series(np.array(brand_of + [None], dtype=object)[codes],
+                                      index=vehicles.index, dtype=object)
     return out
+
+
+def _match(table: dict, names: list[str], b: str, m: str):
+    """The brand's spec and the model's (or None) for one brand and model text."""
+    nb = _norm(b)
+    if not nb:
+        return None, None
+    spec = table.get(nb) or next((table[n] for n in names if n and n in nb), None)
+    if spec is None:
+        return None, None
+    nm = _norm(m)
+    model_spec = spec["models"].get(nm) or next(
+        (v for k, v in sorted(spec["models"].items(), key=lambda kv: -len(kv[0]))
+         if k and k in nm), None)
+    return spec, model_spec

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from aftercare.rules.calendar import WorkCalendar
@@ -53,3 +54,18 @@ def test_workdays_in_range():
     """December 2024 has 22 working days in the statutory calendar."""
     c = cal()
     assert len(c.workdays(dt.date(2024, 12, 1), dt.date(2024, 12, 31))) == 22
+
+
+def test_same_days_as_chinese_calendar_for_every_covered_year():
+    """The vectorised build gives chinese_calendar.is_workday's answer for every day of the
+    years the package covers (调休 Saturdays, National Day, Spring Festival …)."""
+    import chinese_calendar
+    from chinese_calendar import constants
+
+    first = min(constants.holidays).year
+    last = max(constants.holidays).year
+    cal = WorkCalendar(f"{first}-03-01", f"{last}-10-31")
+    covered = [d for d in cal.days if first <= d.year <= last]
+    want = np.array([chinese_calendar.is_workday(d.date()) for d in covered])
+    assert (cal.is_workday(pd.DatetimeIndex(covered)) == want).all()
+    assert want.sum() < len(want) * 0.75  # weekends and holidays are in there

@@ -16,3 +16,12 @@ def test_brand_spellings_models_and_defaults():
     assert list(s["interval_km"]) == [10000, 10000, 10000, 5000, 5000, 7000]
     assert list(s["schedule_brand"]) == ["丰田", "丰田", "丰田", None, None, "丰田"]
     assert list(s["first_service_months"]) == [6, 6, 6, 3, 3, 6]
+
+
+def test_empty_fleet_and_dtypes():
+    """No vehicles: an empty frame with every key; integer keys stay integers."""
+    cfg = defaults()
+    s = vehicle_schedule(pd.DataFrame({"brand": pd.Series([], dtype=object)}), cfg)
+    assert len(s) == 0 and "interval_km" in s and "schedule_brand" in s
+    s = vehicle_schedule(pd.DataFrame({"brand": ["丰田", "奇瑞"]}, index=[7, 3]), cfg)
+    assert list(s.index) == [7, 3] and s["interval_km"].dtype.kind == "i"

@@ -537,3 +537,55 @@ def test_zip64_sheet_reads_back(tmp_path, monkeypatch):
     assert _column(ws) == ["x", "=y"] and ws["B2"].value == dt.datetime(2026, 1, 1)
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("s").to_python()
     assert rows[1][0] == "x"
+
+
+# ------------------------------------------------- vectorised cells = per-value cells
+_TEXTS = st.one_of(
+    st.none(), st.just(""), st.sampled_from(["13812345678", "138 1234 5678", "1381234567",
+                                             "0755-1234567", "=1+1", " x", "a&b", "_x0041_",
+                                             "\x01", "王丽", "1.0", "-5", "\u3000a"]),
+    st.text(max_size=12))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=25),
+       nums=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                               st.integers(-10**16, 10**16)), min_size=1, max_size=25),
+       mask=st.booleans())
+def test_fast_cells_equal_per_value_cells(texts, nums, mask):
+    """Every fast path (text, phone, id, float, int, date, datetime, bool) gives the same
+    cell XML as the per-value path it stands in for (numbers compared as numbers: '0' and
+    '0.0', '1e-7' and '1e-07' are the same <v>)."""
+    from openpyxl import Workbook as _Wb
+
+    n = min(len(texts), len(nums))
+    base = pd.Timestamp("2026-01-01")
+    frame = pd.DataFrame({
+        "name": pd.Series(texts[:n], dtype=object),
+        "mobile": pd.Series(texts[:n], dtype=object),
+        "id_number": pd.Series(texts[:n], dtype=object),
+        "f": pd.Series([float(x) for x in nums[:n]], dtype="float64"),
+        "i": pd.Series([int(x) if abs(x) < 1e18 and x == x and abs(x) != float("inf") else 0
+                        for x in nums[:n]], dtype="int64"),
+        "d": pd.Series([base + pd.Timedelta(days=int(i) % 50000 - 45000) if i % 7 else pd.NaT
+                        for i in range(n)], dtype="datetime64[ns]"),
+        "t": pd.Series([base + pd.Timedelta(minutes=37 * i) for i in range(n)]),
+        "b": pd.Series([bool(i % 2) for i in range(n)]),
+        "F": pd.Series([None if i % 3 == 0 else float(x) for i, x in enumerate(nums[:n])],
+                       dtype="Float64"),
+        "I": pd.Series([None if i % 4 == 0 else int(x) if x == x and abs(x) < 1e18 else 1
+                        for i, x in enumerate(nums[:n])], dtype="Int64"),
+    })
+    styles = writer._Styles(_Wb(write_only=True))
+    for labels in (None, ("是", "否")):
+        plan = writer._plan_sheet(Sheet("s", frame, bool_labels=labels), frame, styles, mask)
+        for j, col in enumerate(plan.columns):
+            s = frame.iloc[:, j]
+            want = writer._from_list(writer._encode(s, col, plan)).to_pylist()
+            got = writer._tails(s, col, plan).to_pylist()
+            assert list(map(_same_v, got)) == list(map(_same_v, want)), col.field
+
+
+def _same_v(tail):
+    return None if tail is None else re.sub(
+        r"<v>([^<]*)</v>", lambda m: f"<v>{float(m.group(1))!r}</v>", tail)

@@ -189,8 +189,10 @@ def _headers(table, lang):
 def _labels(codes: pd.Series, table: dict, lang: str) -> pd.Series:
     """Codes → words (each distinct code once; an unknown code as itself; missing → None)."""
     words = {k: _pick(v, lang) for k, v in table.items()}
-    s = codes.astype(object)
-    return s.map(lambda c: words.get(c, c) if isinstance(c, str) else None)
+    found, uniq = pd.factorize(codes.to_numpy(dtype=object, na_value=None))
+    labels = [words.get(c, c) if isinstance(c, str) else None for c in uniq.tolist()]
+    return pd.Series(np.array(labels + [None], dtype=object)[found], index=codes.index,
+                     dtype=object)
 
 
 def band_ranges(edges) -> dict[str, str]:

@@ -90,7 +90,7 @@ PERCENT_FORMAT = "0.0%"
 MAX_ROWS_PER_SHEET = 1_048_575  # data rows; Excel's 1,048,576 rows minus the header
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell's text
 MIN_WIDTH, MAX_WIDTH = 8.0, 60.0
-WIDTH_SAMPLE_ROWS = 500
+WIDTH_SAMPLE_ROWS = 200
 CHUNK_ROWS = 20_000
 LISTS_SHEET = "_lists"
 INLINE_LIST_MAX = 255  # Excel's limit for an inline validation list ("a,b,c")
@@ -622,7 +622,12 @@ def _factorizable(s: pd.Series) -> bool:
     column mixing booleans with numbers (True == 1, but they read 'TRUE' and '1')."""
     if s.dtype != object:
         return True
-    return not any(isinstance(v, (bool, np.bool_)) for v in s.to_numpy(dtype=object).tolist())
+    values = s.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty", "integer",
+                                                         "floating", "mixed-integer-float",
+                                                         "decimal", "date", "datetime"):
+        return True  # no booleans among them (inferred in C)
+    return not any(isinstance(v, (bool, np.bool_)) for v in values.tolist())
 
 
 def _naive(s: pd.Series) -> pd.Series:

@@ -18,21 +18,21 @@ def link_ros_to_vehicles(vehicles: pd.DataFrame, ros: pd.DataFrame):
 
     Returns (vehicles, ros). Vehicles get ``vehicle_id`` 0..n-1 and ``from_ros``.
     """
-    vehicles = vehicles.reset_index(drop=True).copy()
+    vehicles = vehicles.reset_index(drop=True).copy(deep=False)  # copy-on-write: shallow
     vehicles["vehicle_id"] = np.arange(len(vehicles))
     vehicles["from_ros"] = False
-    ros = ros.copy()
-    vin_map = _unique_map(vehicles["vin"], vehicles["vehicle_id"])
-    plate_src = vehicles.sort_values("_mtime", kind="stable")
-    plate_map = _unique_map(plate_src["plate"], plate_src["vehicle_id"])
-    has_vin = vehicles.set_index("vehicle_id")["vin"].notna()
-    by_vin = ros["vin"].map(vin_map)
-    by_plate = ros["plate"].map(plate_map)
+    ros = ros.copy(deep=False)
+    # positions in the vehicle table (-1: none), by hashing each key column once
+    by_vin = _lookup(vehicles["vin"], np.arange(len(vehicles)), ros["vin"])
+    order = np.argsort(vehicles["_mtime"].to_numpy(), kind="stable")
+    by_plate = _lookup(vehicles["plate"].iloc[order], order, ros["plate"])
     # plate only when the RO has no VIN or the plate's vehicle has none (when both carry a
     # VIN and they differ, it is another car that wears the same plate)
-    plate_vehicle_has_vin = by_plate.map(has_vin).astype("boolean").fillna(True)
-    plate_ok = by_plate.notna() & (ros["vin"].isna() | ~plate_vehicle_has_vin.astype(bool))
-    vid = by_vin.where(by_vin.notna(), by_plate.where(plate_ok))
+    has_vin = np.append(vehicles["vin"].notna().to_numpy(), True)  # [-1]: no vehicle
+    plate_vehicle_has_vin = has_vin[by_plate]
+    plate_ok = (by_plate >= 0) & (ros["vin"].isna().to_numpy() | ~plate_vehicle_has_vin)
+    found = np.where(by_vin >= 0, by_vin, np.where(plate_ok, by_plate, -1))
+    vid = pd.Series(np.where(found >= 0, found, np.nan), index=ros.index)  # float: NaN = none
     ros["vehicle_id"] = vid
     orphans = ros.loc[vid.isna()]
     if len(orphans):
@@ -54,6 +54,20 @@ def link_ros_to_vehicles(vehicles: pd.DataFrame, ros: pd.DataFrame):
     return vehicles, ros
 
 
+def _lookup(keys: pd.Series, ids: np.ndarray, wanted: pd.Series) -> np.ndarray:
+    """For each wanted value, the id of the last row of ``keys`` holding it (-1: none;
+    missing values match nothing)."""
+    k = keys.to_numpy(dtype=object, na_value=None)
+    last = ~pd.Series(k).duplicated(keep="last").to_numpy() & pd.notna(k)
+    if not last.any():
+        return np.full(len(wanted), -1, dtype=np.int64)
+    index = pd.Index(k[last], dtype=object)
+    pos = index.get_indexer(wanted.to_numpy(dtype=object, na_value=None))
+    out = np.where(pos >= 0, np.asarray(ids)[last][np.maximum(pos, 0)], -1)
+    out[pd.isna(wanted).to_numpy()] = -1
+    return out
+
+
 def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
     """key → id, the last one winning for a repeated key; missing keys dropped."""
     frame = pd.DataFrame({"k": keys.to_numpy(), "v": ids.to_numpy()}).dropna(subset=["k"])
@@ -64,7 +78,8 @@ def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
 def _fill_from_ros(vehicles: pd.DataFrame, ros: pd.DataFrame) -> pd.DataFrame:
     """Gaps in a vehicle's own columns filled from its latest RO (plate, owner, model…)."""
     cols = [c for c in [*VEHICLE_FROM_RO, *OWNER_COLUMNS] if c in ros.columns]
-    latest = ros.sort_values("open_date", kind="stable").groupby("vehicle_id")[cols].last()
+    slim = ros[["vehicle_id", "open_date", *cols]]  # sort only what is read
+    latest = slim.sort_values("open_date", kind="stable").groupby("vehicle_id")[cols].last()
     idx = vehicles.set_index("vehicle_id")
     for c in cols:
         if c not in idx.columns:

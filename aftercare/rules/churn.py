@@ -95,10 +95,14 @@ def bands_on(ctx: RuleContext, day=None) -> pd.DataFrame:
     delivery = _day(v["delivery_date"])
     v = v[~(delivery > day).to_numpy()]  # not yet delivered on that day
     delivery = delivery[v.index]
-    visits = ctx.visits
-    visits = visits[_day(visits["open_date"]).to_numpy() <= day.to_datetime64()]
-    latest = (visits.assign(_d=_day(visits["open_date"]).to_numpy())
-              .sort_values(["vehicle_id", "_d", "ro_key"], kind="stable")
+    visits = ctx.visits[["vehicle_id", "open_date", "ro_key", "kind"]]
+    opened = _day(visits["open_date"]).to_numpy()
+    visits = visits[opened <= day.to_datetime64()].assign(_d=opened[opened <= day.to_datetime64()])
+    # each vehicle's last visit: its latest day, then the greatest ro_key that day (the
+    # last such row on a tie); only the rows of each vehicle's latest day are sorted
+    latest_day = visits.groupby("vehicle_id")["_d"].transform("max")
+    latest = (visits[(visits["_d"] == latest_day).to_numpy()]
+              .sort_values(["vehicle_id", "ro_key"], kind="stable")
               .drop_duplicates("vehicle_id", keep="last").set_index("vehicle_id"))
     seen = latest["_d"].reindex(v.index)
     kind = latest["kind"].reindex(v.index).astype(object)

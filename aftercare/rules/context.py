@@ -5,6 +5,7 @@ calendar, the mileage projection and each vehicle's schedule. Built once per run
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -28,9 +29,10 @@ class RuleContext:
     schedule: pd.DataFrame  # index = vehicle_id
     counts: dict  # what was left out before the rules, by reason (for the summary)
 
-    @property
+    @cached_property
     def visits(self) -> pd.DataFrame:
-        """Customer visits: not deleted, not internal."""
+        """Customer visits: not deleted, not internal (computed once per context; a
+        ``dataclasses.replace`` copy computes its own)."""
         return self.ros[self.ros["is_visit"]]
 
     def last_visit(self) -> pd.Series:

@@ -18,9 +18,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from dateutil import parser as _dateutil
 
-from .parse_base import BLANK_TOKENS, REASONS, Distinct, ParsedSeries, issues, is_blank, nfkc
+from .parse_base import (
+    BLANK_TOKENS, REASONS, Distinct, ParsedSeries, arrow_map, is_blank, is_text_dtype, issues,
+    nfkc,
+)
 from .parse_ids import IdResult, parse_id_number, parse_vin, vin_check_digit_ok
 from .parse_phone import PhoneResult, mask_id_number, mask_phone, mask_phones, parse_phones
 
@@ -172,6 +177,58 @@ def _from_texts(t: pd.Series, dayfirst: bool):
 
 
 _FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M")
+_ISO_SHAPE = "0000-00-00 00:00:00"  # '0': an ASCII digit; each _FAST_FORMATS, fixed width
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _exact_iso(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Texts written exactly ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM`` or ``YYYY-MM-DD
+    HH:MM:SS`` (two-digit parts, a valid date and time, years 1800–2261), read from the
+    bytes in numpy: (datetime64[ns], which). What ``pd.to_datetime`` with
+    :data:`_FAST_FORMATS` makes of them; everything else is left to it."""
+    n = len(arr)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    which = np.zeros(n, dtype=bool)
+    arr = arr.cast(pa.large_string())
+    bufs = arr.buffers()
+    if n == 0 or bufs[2] is None:
+        return out, which
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    length = np.diff(offsets)
+    if arr.null_count:
+        length = np.where(arr.is_valid().to_numpy(zero_copy_only=False), length, -1)
+    for width in (10, 16, 19):
+        rows = np.flatnonzero(length == width)
+        if not len(rows):
+            continue
+        start = offsets[rows]
+        ok = np.ones(len(rows), dtype=bool)
+        num = []
+        for j, want in enumerate(_ISO_SHAPE[:width]):
+            c = data[start + j]
+            if want == "0":
+                ok &= (c >= 48) & (c <= 57)
+                num.append(c.astype(np.int64) - 48)
+            else:
+                ok &= c == ord(want)
+        y = num[0] * 1000 + num[1] * 100 + num[2] * 10 + num[3]
+        m, d = num[4] * 10 + num[5], num[6] * 10 + num[7]
+        hh = num[8] * 10 + num[9] if width > 10 else 0
+        mm = num[10] * 10 + num[11] if width > 10 else 0
+        ss = num[12] * 10 + num[13] if width > 16 else 0
+        ok &= (y >= _MIN_YEAR) & (y <= _MAX_YEAR) & (m >= 1) & (m <= 12) & (d >= 1)
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        month = np.clip(m, 1, 12) - 1
+        ok &= d <= _DAYS_IN_MONTH[month] + ((month == 1) & leap)
+        ok &= (hh < 24) & (mm < 60) & (ss < 60)
+        rows, y, month, d = rows[ok], y[ok], month[ok], d[ok]
+        secs = (hh * 3600 + mm * 60 + ss)[ok] if width > 10 else 0
+        days = ((y - 1970) * 12 + month).astype("datetime64[M]").astype("datetime64[D]")
+        stamp = (days + (d - 1)).astype("datetime64[ns]")
+        out[rows] = stamp + np.asarray(secs, dtype="timedelta64[s]")
+        which[rows] = True
+    return out, which
 
 
 def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -184,9 +241,13 @@ def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     handled = np.zeros(n, dtype=bool)
     if not n:
         return out, handled
-    types = raw.map(type)
-    is_str = (types == str).to_numpy()
-    is_dt = types.isin([dt.datetime, pd.Timestamp]).to_numpy()
+    if is_text_dtype(raw.dtype):  # every value a str
+        is_str = raw.notna().to_numpy()
+        is_dt = np.zeros(n, dtype=bool)
+    else:
+        types = raw.map(type)
+        is_str = (types == str).to_numpy()
+        is_dt = types.isin([dt.datetime, pd.Timestamp]).to_numpy()
     if is_dt.any():
         conv = pd.to_datetime(raw[is_dt], errors="coerce")
         if conv.dt.tz is None:
@@ -195,6 +256,10 @@ def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             rows = np.flatnonzero(is_dt)[ok]
             out[rows], handled[rows] = vals[ok], True
     todo = np.flatnonzero(is_str)
+    if is_text_dtype(raw.dtype):  # the usual shapes, straight from the bytes
+        vals, exact = _exact_iso(pa.chunked_array(raw.array.__arrow_array__()).combine_chunks())
+        out[exact], handled[exact] = vals[exact], True
+        todo = todo[~exact[todo]]
     for fmt in _FAST_FORMATS:  # three formats, each over the whole column in C
         if not len(todo):
             break
@@ -229,13 +294,13 @@ def parse_dates(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
 
 
 def _parse_dates_slow(raw: pd.Series, *, dayfirst: bool) -> ParsedSeries:
-    d = Distinct(raw)
+    d = Distinct.of(raw)
     out = np.full(len(d), np.datetime64("NaT"), dtype="datetime64[ns]")
     missing = np.zeros(len(d), dtype=bool)
     ambiguous = np.zeros(len(d), dtype=bool)
     text = np.isin(d.kind, ["str", "other"])
     if text.any():
-        out[text], missing[text], ambiguous[text] = _from_texts(nfkc(d.texts()[text]), dayfirst)
+        out[text], missing[text], ambiguous[text] = _from_texts(d.nfkc()[text], dayfirst)
     num = d.kind == "num"
     if num.any():
         out[num], missing[num] = _from_numbers(d.floats(num))
@@ -264,6 +329,16 @@ def parse_datetimes(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
     if handled.all():
         return ParsedSeries(pd.Series(fast, index=raw.index),
                             pd.Series([None] * len(raw), index=raw.index, dtype=object))
+    if handled.any():  # every step below is row by row: only the rest need it
+        rest = _parse_datetimes_slow(raw[~handled], dayfirst=dayfirst)
+        fast[~handled] = rest.values.to_numpy(dtype="datetime64[ns]")
+        issue = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+        issue[~handled] = rest.issue.to_numpy()
+        return ParsedSeries(pd.Series(fast, index=raw.index), issue)
+    return _parse_datetimes_slow(raw, dayfirst=dayfirst)
+
+
+def _parse_datetimes_slow(raw: pd.Series, *, dayfirst: bool) -> ParsedSeries:
     base = parse_dates(raw, dayfirst=dayfirst)
     values = base.values
     offset = pd.Series(pd.NaT, index=raw.index, dtype="timedelta64[ns]")
@@ -282,7 +357,6 @@ def parse_datetimes(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
     offset = offset.fillna(pd.to_timedelta(secs, unit="s"))
     out = values + offset.fillna(pd.Timedelta(0)).to_numpy()
     out = out.to_numpy(dtype="datetime64[ns]", copy=True)
-    out[handled] = fast[handled]
     return ParsedSeries(pd.Series(out, index=raw.index), base.issue)
 
 
@@ -296,12 +370,19 @@ MAX_MILEAGE = 2_000_000
 
 def parse_mileage(raw: pd.Series) -> ParsedSeries:
     """Odometer readings in km (float64; NaN when missing or bad)."""
-    d = Distinct(raw)
+    d = Distinct.of(raw)
     km = np.full(len(d), np.nan)
     blank = np.zeros(len(d), dtype=bool)
     text = np.isin(d.kind, ["str", "other"])
+    digits = np.zeros(len(d), dtype=bool)
+    plain = text & d.plain()
+    if plain.any():  # whole numbers written as ASCII digits (most): no more to do
+        digits[plain] = arrow_map(d.texts(), plain, lambda a: pc.match_substring_regex(
+            a, r"^[0-9]{1,15}$"))
+        km[digits] = arrow_map(d.texts(), digits, lambda a: pc.cast(a, pa.float64()))
+    text &= ~digits
     if text.any():
-        t = nfkc(d.texts()[text]).str.casefold()
+        t = d.nfkc()[text].str.casefold()
         blank[text] = is_blank(t)
         g = t.str.replace(r"[,，\s]", "", regex=True).str.extract(_MILEAGE)
         val = pd.to_numeric(g["num"], errors="coerce").to_numpy(dtype="float64")
@@ -325,9 +406,9 @@ _FALSE = {"否", "n", "no", "0", "0.0", "false", "f", "×", "✗", "✘", "无",
 
 def parse_bool(raw: pd.Series) -> ParsedSeries:
     """Yes/no cells (pandas ``boolean``; <NA> when blank or unrecognised)."""
-    d = Distinct(raw)
+    d = Distinct.of(raw)
     out = np.full(len(d), None, dtype=object)
-    t = nfkc(d.texts()).str.casefold()
+    t = d.nfkc().str.casefold()
     is_true, is_false = t.isin(_TRUE).to_numpy(), t.isin(_FALSE).to_numpy()
     out[is_true], out[is_false] = True, False
     blank = is_blank(t, BLANK_TOKENS - {"无"}) & ~is_false
@@ -339,23 +420,50 @@ def parse_bool(raw: pd.Series) -> ParsedSeries:
 
 
 # ---------------------------------------------------------------------------- text
-def _text_or_none(raw: pd.Series) -> tuple[Distinct, pd.Series]:
-    d = Distinct(raw)
-    return d, nfkc(d.texts())
+def _texts(d: Distinct) -> np.ndarray:
+    """:func:`normalise_text` of each distinct value (kept on ``d``)."""
+
+    def compute():
+        t = d.nfkc()
+        odd = ~d.plain()  # plain texts hold no white space
+        if odd.any():
+            t = t.copy()
+            t[odd] = t[odd].str.replace(r"\s+", " ", regex=True)
+        return t.where(t != "", None).to_numpy(dtype=object)
+
+    return d.memo("text", compute)
 
 
 def normalise_text(raw: pd.Series) -> pd.Series:
-    """NFKC, stripped, inner whitespace collapsed; None for blank cells."""
-    d, t = _text_or_none(raw)
-    t = t.str.replace(r"\s+", " ", regex=True)
-    return d.back(t.where(t != "", None))
+    """NFKC, stripped, inner whitespace collapsed; None for blank cells. ``raw`` may be a
+    :class:`Distinct` (shared with other parsers)."""
+    d = Distinct.of(raw)
+    return d.back(_texts(d))
+
+
+def _plates(d: Distinct) -> np.ndarray:
+    """:func:`normalise_plate` of each distinct value (kept on ``d``)."""
+
+    def compute():
+        t = d.nfkc()
+        plain = d.plain()
+        out = np.empty(len(t), dtype=object)
+        if plain.any():  # no white space, '·', '・' or '•' in a plain text
+            out[plain] = arrow_map(t, plain, lambda a: pc.replace_substring_regex(
+                pc.ascii_upper(a), r"[\-.]", ""))
+        odd = ~plain
+        if odd.any():
+            out[odd] = t[odd].str.upper().str.replace(r"[\s\-·・•.]", "", regex=True)
+        return np.where(out == "", None, out)
+
+    return d.memo("plate", compute)
 
 
 def normalise_plate(raw: pd.Series) -> pd.Series:
-    """Plates: NFKC, upper-case, without spaces, '-', '·' or '.'; None for blank."""
-    d, t = _text_or_none(raw)
-    t = t.str.upper().str.replace(r"[\s\-·・•.]", "", regex=True)
-    return d.back(t.where(t != "", None))
+    """Plates: NFKC, upper-case, without spaces, '-', '·' or '.'; None for blank. ``raw``
+    may be a :class:`Distinct` (shared with other parsers)."""
+    d = Distinct.of(raw)
+    return d.back(_plates(d))
 
 
 # ---------------------------------------------------------------------- service types
@@ -389,8 +497,8 @@ def _alias_table(extra: dict[str, list[str]] | None) -> dict[str, str]:
 
 def map_service_type(raw: pd.Series, extra: dict[str, list[str]] | None = None) -> ParsedSeries:
     """Raw service types -> canonical kinds (unknown -> 'repair' with an issue)."""
-    d = Distinct(raw)
-    t = nfkc(d.texts()).str.casefold()
+    d = Distinct.of(raw)
+    t = d.nfkc().str.casefold()
     table = _alias_table(extra)
     kind = t.map(table).to_numpy(dtype=object, copy=True)  # whole value first
     rank = {k: i for i, k in enumerate(_TIE_ORDER)}
@@ -411,13 +519,18 @@ def map_service_type(raw: pd.Series, extra: dict[str, list[str]] | None = None) 
 
 # ---------------------------------------------------------------------- row flags
 def is_test_row(name: pd.Series, plate: pd.Series | None) -> pd.Series:
-    """Test rows: name 测试 / test (any case), or a plate containing 测试."""
-    n = normalise_text(name).str.casefold()
-    out = n.isin(["测试", "test"]).to_numpy(dtype=bool)
+    """Test rows: name 测试 / test (any case), or a plate containing 测试. Either may be
+    a :class:`Distinct` (shared with other parsers)."""
+    dn = Distinct.of(name)
+    n = pd.Series(_texts(dn), dtype=object).str.casefold()
+    out = dn.back(n.isin(["测试", "test"]).to_numpy(dtype=bool), dtype=bool, fill=False)
+    out = out.to_numpy(dtype=bool)
     if plate is not None:
-        p = normalise_plate(plate)  # aligned with name, row for row
-        out = out | p.str.contains("测试", regex=False, na=False).to_numpy(dtype=bool)
-    return pd.Series(out, index=name.index, dtype=bool)
+        dp = Distinct.of(plate)  # aligned with name, row for row
+        p = pd.Series(_plates(dp), dtype=object)
+        test = p.str.contains("测试", regex=False, na=False).to_numpy(dtype=bool)
+        out = out | dp.back(test, dtype=bool, fill=False).to_numpy(dtype=bool)
+    return pd.Series(out, index=dn.index, dtype=bool)
 
 
 _ORG_TYPE = "单位|公司|企业|机构"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: reason code -> (Chinese text for a customer-care agent, English text)
 REASONS: dict[str, tuple[str, str]] = {
@@ -89,6 +91,12 @@ class Distinct:
 
     ``pd.factorize`` hashes ``True``, ``1`` and ``1.0`` alike; rows holding a bool are
     split off into their own distinct values so a ``True`` never reads as the number 1.
+
+    A text column (pandas ``str``/``string`` dtype: what every CSV column is) takes
+    shortcuts with the same results: its kinds are 'str' without a look at each value,
+    and when nearly every value differs (VINs, RO numbers, timestamps) it is not hashed
+    at all: each row is its own value (``rowwise``). The texts and their NFKC form are
+    computed once and kept, so several parsers can share one ``Distinct``.
     """
 
     def __init__(self, raw: pd.Series):
@@ -96,6 +104,12 @@ class Distinct:
             raw = pd.Series(raw, dtype=object)
         self.index = raw.index
         self.name = raw.name
+        self.rowwise = False
+        self._texts = self._nfkc = self._plain = None
+        self._memo: dict = {}
+        if is_text_dtype(raw.dtype):
+            self._init_text(raw)
+            return
         obj = raw.to_numpy(dtype=object, na_value=None)
         try:
             codes, uniq = pd.factorize(obj)
@@ -117,16 +131,66 @@ class Distinct:
         self.uniq = pd.Series(uniq, dtype=object)
         self.kind = np.array(kinds, dtype=object)
 
+    def _init_text(self, raw: pd.Series) -> None:
+        obj = raw.to_numpy(dtype=object, na_value=None)  # str or None
+        present = np.flatnonzero(np.not_equal(obj, None))
+        if _mostly_unique(obj[present]):
+            self.rowwise = True
+            codes = np.full(len(obj), -1, dtype=np.intp)
+            codes[present] = np.arange(len(present), dtype=np.intp)
+            uniq = obj[present]
+        else:
+            codes, uniq = pd.factorize(obj)
+        self.codes = codes
+        self.uniq = pd.Series(uniq, dtype=object)
+        self.kind = np.full(len(uniq), "str", dtype=object)
+        self._texts = self.uniq  # str(v) is v for a str
+
+    @classmethod
+    def of(cls, raw) -> "Distinct":
+        """``raw`` itself when it is a Distinct already (shared by several parsers)."""
+        return raw if isinstance(raw, Distinct) else cls(raw)
+
+    def take(self, keep) -> "Distinct":
+        """The same distinct values for a subset of the rows (boolean mask over rows)."""
+        keep = np.asarray(keep, dtype=bool)
+        out = object.__new__(Distinct)
+        out.__dict__.update(self.__dict__)
+        out.index = self.index[keep]
+        out.codes = self.codes[keep]
+        return out
+
     def __len__(self) -> int:
         return len(self.uniq)
 
     def texts(self) -> pd.Series:
-        """Every distinct value as text (object Series); integral floats lose their '.0'."""
-        out = self.uniq.astype(str).astype(object)
-        num = self.kind == "num"
-        if num.any():
-            out[num] = out[num].str.replace(r"^(-?[0-9]+)\.0+$", r"\1", regex=True)
-        return out
+        """Every distinct value as text (object Series); integral floats lose their '.0'.
+        Computed once; do not modify the result in place."""
+        if self._texts is None:
+            out = self.uniq.astype(str).astype(object)
+            num = self.kind == "num"
+            if num.any():
+                out[num] = out[num].str.replace(r"^(-?[0-9]+)\.0+$", r"\1", regex=True)
+            self._texts = out
+        return self._texts
+
+    def memo(self, key: str, compute):
+        """``compute()`` (a per-distinct-value result), computed once per ``key``."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def plain(self) -> np.ndarray:
+        """Which texts are :func:`plain_mask` plain. Computed once."""
+        if self._plain is None:
+            self._plain = plain_mask(self.texts())
+        return self._plain
+
+    def nfkc(self) -> pd.Series:
+        """:func:`nfkc` of :meth:`texts` (computed once; do not modify in place)."""
+        if self._nfkc is None:
+            self._nfkc = nfkc(self.texts(), self.plain())
+        return self._nfkc
 
     def floats(self, mask) -> np.ndarray:
         """The numeric distinct values (``mask``) as float64; NaN where not convertible."""
@@ -167,11 +231,82 @@ def issues(n: int) -> np.ndarray:
     return np.full(n, None, dtype=object)
 
 
-def nfkc(texts: pd.Series) -> pd.Series:
-    """NFKC-normalised, stripped text (object Series)."""
-    return texts.str.normalize("NFKC").str.strip().astype(object)
+def nfkc(texts: pd.Series, plain: np.ndarray | None = None) -> pd.Series:
+    """NFKC-normalised, stripped text (object Series). ``plain``: :func:`plain_mask` of
+    ``texts`` if known (those stay as they are)."""
+    if plain is None:
+        plain = plain_mask(texts)
+    if plain.all():
+        return texts.astype(object)
+    out = texts.astype(object)
+    odd = ~plain
+    out[odd] = texts[odd].str.normalize("NFKC").str.strip().astype(object)
+    return out
 
 
-def is_blank(texts: pd.Series, tokens=BLANK_TOKENS) -> np.ndarray:
-    """Which normalised texts mean 'no value'."""
-    return texts.str.casefold().isin(tokens).to_numpy(dtype=bool, copy=True)
+def is_blank(texts: pd.Series, tokens=BLANK_TOKENS, plain: np.ndarray | None = None) -> np.ndarray:
+    """Which normalised texts mean 'no value'. ``plain``: which texts are known plain."""
+    if plain is None or not plain.any():
+        return texts.str.casefold().isin(tokens).to_numpy(dtype=bool, copy=True)
+    out = np.zeros(len(texts), dtype=bool)
+    out[plain] = arrow_map(texts, plain, lambda a: pc.is_in(
+        pc.ascii_lower(a), value_set=pa.array(sorted(tokens), type=pa.large_string())))
+    odd = ~plain
+    if odd.any():
+        out[odd] = texts[odd].str.casefold().isin(tokens).to_numpy(dtype=bool)
+    return out
+
+
+def arrow_map(texts, mask: np.ndarray, fn) -> np.ndarray:
+    """``fn`` (pyarrow compute on a string array) over ``texts[mask]``, as numpy."""
+    arr = pa.array(np.asarray(texts, dtype=object)[mask], type=pa.large_string())
+    return fn(arr).to_numpy(zero_copy_only=False)
+
+
+#: every character Python's ``str.isspace`` (and so ``re``'s ``\s`` and ``str.strip``)
+#: counts as white space, as a pattern for pyarrow's RE2 (whose ``\s`` is ASCII only)
+SPACE_CLASS = "".join(
+    f"\\x{{{c:x}}}" for c in range(0x10000) if chr(c).isspace()  # none above
+)
+
+
+def _to_arrow(texts) -> pa.Array | None:
+    """Texts as a pyarrow string array; None when pyarrow cannot take them (e.g. a lone
+    surrogate) or they are not all str."""
+    try:
+        return pa.array(np.asarray(texts, dtype=object), type=pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+        return None
+
+
+#: plain text: printable ASCII (no space) and CJK unified ideographs (U+4E00–U+9FFF)
+_PLAIN = r"^[\x21-\x7e\x{4e00}-\x{9fff}]*$"
+
+
+def plain_mask(texts) -> np.ndarray:
+    """Which texts are plain (:data:`_PLAIN`). NFKC and ``strip`` leave a plain text as
+    it is, ``\\s`` finds nothing in it, ``upper``/``casefold`` change only its ASCII
+    letters: so pyarrow's ASCII string functions and RE2 patterns of ASCII classes give
+    on it what Python's give (tests/test_parse_fast.py checks this)."""
+    arr = _to_arrow(texts)
+    if arr is None:
+        return np.zeros(len(texts), dtype=bool)
+    return pc.match_substring_regex(arr, _PLAIN).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def is_text_dtype(dtype) -> bool:
+    """pandas' ``str``/``string`` dtypes with pyarrow storage: every value a str."""
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+_SAMPLE = 4096
+
+
+def _mostly_unique(values: np.ndarray) -> bool:
+    """Whether nearly every value differs (judged on an even sample of the values):
+    hashing them to find the distinct ones would save no work."""
+    n = len(values)
+    if n < 2 * _SAMPLE:
+        return False
+    sample = values[:: n // _SAMPLE][:_SAMPLE]
+    return len(set(sample)) >= 0.95 * len(sample)

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from .parse_base import Distinct, ParsedSeries, is_blank, issues, nfkc
+from .parse_base import Distinct, ParsedSeries, arrow_map, is_blank, issues, nfkc
 
 # ----------------------------------------------------------------------------- VIN
 VIN_CHARS = r"[A-HJ-NPR-Z0-9]{17}"
-_VIN_WEIGHTS = np.array([8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2], dtype=np.int64)
-_VIN_VALUE = np.zeros(256, dtype=np.int64)  # ASCII code -> ISO 3779 transliteration
+_VIN_WEIGHTS = np.array([8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2], dtype=np.float64)
+_VIN_VALUE = np.zeros(256, dtype=np.float64)  # ASCII code -> ISO 3779 transliteration
+# (float: the weighted sum is a small whole number, and a float matrix product is fast)
 _VIN_VALUE[ord("0") : ord("9") + 1] = np.arange(10)
 for _c, _v in zip("ABCDEFGHJKLMNPRSTUVWXYZ", [*range(1, 9), *range(1, 6), 7, 9, *range(2, 10)]):
     _VIN_VALUE[ord(_c)] = _v
@@ -25,7 +27,7 @@ def _vin_checks_ok(vins: np.ndarray) -> np.ndarray:
     if len(vins) == 0:
         return np.zeros(0, dtype=bool)
     buf = np.frombuffer("".join(vins).encode("ascii"), dtype=np.uint8).reshape(-1, 17)
-    rem = (_VIN_VALUE[buf] @ _VIN_WEIGHTS) % 11
+    rem = (_VIN_VALUE[buf] @ _VIN_WEIGHTS).astype(np.int64) % 11
     expected = np.where(rem == 10, ord("X"), rem + ord("0"))
     return expected == buf[:, 8]
 
@@ -42,12 +44,24 @@ def vin_check_digit_ok(vin: str) -> bool:
 
 def parse_vin(raw: pd.Series) -> ParsedSeries:
     """VINs normalised (kept even when invalid: they still identify the vehicle)."""
-    d = Distinct(raw)
-    t = nfkc(d.texts())
-    blank = is_blank(t)
-    v = _norm_vin(t).to_numpy(dtype=object, copy=True)
+    d = Distinct.of(raw)
+    t = d.nfkc()
+    plain = d.plain()
+    blank = is_blank(t, plain=plain)
+    v = np.empty(len(t), dtype=object)
+    shaped = np.zeros(len(t), dtype=bool)
+    if plain.any():  # no white space in a plain text: the same in pyarrow, faster
+        v[plain] = arrow_map(t, plain, lambda a: pc.replace_substring_regex(
+            pc.ascii_upper(a), r"[\-_]", ""))
+        shaped[plain] = arrow_map(v, plain, lambda a: pc.match_substring_regex(
+            a, f"^{VIN_CHARS}$"))
+    odd = ~plain
+    if odd.any():
+        v[odd] = _norm_vin(t[odd]).to_numpy(dtype=object)
+        shaped[odd] = pd.Series(v[odd], dtype=object).str.fullmatch(VIN_CHARS).to_numpy(
+            dtype=bool)
     blank |= v == ""
-    shaped = pd.Series(v, dtype=object).str.fullmatch(VIN_CHARS).to_numpy(dtype=bool) & ~blank
+    shaped &= ~blank
     good = np.zeros(len(d), dtype=bool)
     good[shaped] = _vin_checks_ok(v[shaped])
     issue = issues(len(d))
@@ -86,8 +100,8 @@ def _birthdays(yyyymmdd: pd.Series) -> np.ndarray:
 
 def parse_id_number(raw: pd.Series) -> IdResult:
     """ID numbers (kept, normalised) and the birthday in 15- and 18-digit ones."""
-    d = Distinct(raw)
-    t = nfkc(d.texts())
+    d = Distinct.of(raw)
+    t = d.nfkc()
     blank = is_blank(t)
     v = t.str.upper().str.replace(r"\s", "", regex=True)
     blank |= (v == "").to_numpy()

@@ -70,8 +70,8 @@ def _numbers(texts: pd.Series) -> pd.DataFrame:
 
 def parse_phones(raw: pd.Series) -> PhoneResult:
     """Phone cells -> primary callable number, its type, the other numbers, an issue."""
-    d = Distinct(raw)
-    t = nfkc(d.texts())
+    d = Distinct.of(raw)
+    t = d.nfkc()
     n = len(d)
     primary = np.full(n, None, dtype=object)
     ptype = np.full(n, None, dtype=object)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from aftercare import parse
 from aftercare.issues import IssueLog
+from aftercare.parse_base import Distinct
 
 EVENT_DATE_MIN = pd.Timestamp("1990-01-01")
 KIND_PRECEDENCE = ["first_service", "maintenance", "warranty", "bodyshop", "repair", "campaign",
@@ -40,6 +41,28 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+class _Fields:
+    """The raw columns of one frame, with each text column's distinct values found once
+    (several parsers read the plate, the name or the service type)."""
+
+    def __init__(self, frame: pd.DataFrame, distinct: dict | None = None):
+        self.frame = frame
+        self._distinct = distinct or {}
+
+    def __getitem__(self, name: str) -> Distinct:
+        if name not in self._distinct:
+            self._distinct[name] = Distinct(_col(self.frame, name))
+        return self._distinct[name]
+
+    def drop(self, mask) -> "_Fields":
+        """Without the rows of ``mask`` (a boolean Series on the frame's index)."""
+        if not mask.any():
+            return self
+        keep = ~mask.to_numpy(dtype=bool)
+        return _Fields(self.frame.loc[keep],
+                       {k: d.take(keep) for k, d in self._distinct.items()})
 
 
 def _record(issues: IssueLog, frame, parsed_issue: pd.Series, field: str, value=None) -> None:
@@ -93,8 +116,8 @@ def _phones(frame, issues):
     return res
 
 
-def _text(frame, field):
-    return parse.normalise_text(_col(frame, field))
+def _text(fields: _Fields, field):
+    return parse.normalise_text(fields[field])
 
 
 def _drop(issues, frame, mask, *, field, reason, value=None):
@@ -104,19 +127,30 @@ def _drop(issues, frame, mask, *, field, reason, value=None):
     return frame.loc[~mask]
 
 
-def _test_rows(frame, issues):
-    name = _col(frame, "customer_name").astype("string")
-    plate = _col(frame, "plate").astype("string")
-    test = parse.is_test_row(name, plate)
-    return _drop(issues, frame, test, field="customer_name", reason="test_row",
-                 value=name.fillna("") + " " + plate.fillna(""))
+def _test_rows(frame, issues) -> _Fields:
+    """The frame without its test rows (each reported), as :class:`_Fields`.
+
+    Test rows are found on the raw columns' distinct values, which the parsers then
+    share: only a text cell can name a test row, and text reads the same as the
+    ``string`` values it was once tested on."""
+    fields = _Fields(frame)
+    test = parse.is_test_row(fields["customer_name"], fields["plate"])
+    if test.any():
+        sub = frame.loc[test]
+        name = _col(sub, "customer_name").astype("string")
+        plate = _col(sub, "plate").astype("string")
+        value = pd.Series(None, index=frame.index, dtype=object)
+        value[test] = (name.fillna("") + " " + plate.fillna("")).to_numpy(dtype=object)
+        _drop(issues, frame, test, field="customer_name", reason="test_row", value=value)
+    return fields.drop(test)
 
 
-def owner_fields(frame, issues, *, dayfirst) -> pd.DataFrame:
+def owner_fields(fields: _Fields, issues, *, dayfirst) -> pd.DataFrame:
     """Customer columns carried by a vehicle, customer or RO frame, parsed."""
+    frame = fields.frame
     out = pd.DataFrame(index=frame.index)
-    out["customer_id"] = _text(frame, "customer_id")
-    out["customer_name"] = _text(frame, "customer_name")
+    out["customer_id"] = _text(fields, "customer_id")
+    out["customer_name"] = _text(fields, "customer_name")
     ph = _phones(frame, issues)
     out["mobile"] = ph.primary
     out["mobile_type"] = ph.primary_type
@@ -130,17 +164,18 @@ def owner_fields(frame, issues, *, dayfirst) -> pd.DataFrame:
         _record(issues, frame, idr.issue, "id_number")
         out["id_number"] = idr.values
         out["birthday"] = out["birthday"].fillna(idr.birthday)
-    out["customer_type"] = _text(frame, "customer_type")
+    out["customer_type"] = _text(fields, "customer_type")
     return out
 
 
 def parse_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
     """Row-local: typed vehicle rows of one file (test rows and rows without VIN or plate
     dropped, with issues)."""
-    frame = _test_rows(frame, issues)
-    vin = parse.parse_vin(_col(frame, "vin"))
+    fields = _test_rows(frame, issues)
+    frame = fields.frame
+    vin = parse.parse_vin(fields["vin"])
     _record(issues, frame, vin.issue, "vin")
-    plate = parse.normalise_plate(_col(frame, "plate"))
+    plate = parse.normalise_plate(fields["plate"])
     out = pd.DataFrame(index=frame.index)
     out["vin"] = vin.values
     out["plate"] = plate
@@ -149,17 +184,17 @@ def parse_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> 
     for f in ("inspection_due", "warranty_end", "insurance_expiry", "compulsory_expiry"):
         out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst)
     out["warranty_km"] = parse_km_field(frame, "warranty_km", issues)
-    out["brand"] = _text(frame, "brand")
-    out["model"] = _text(frame, "model")
-    out["store"] = _text(frame, "store")
-    use = _text(frame, "use_class").astype("string")
+    out["brand"] = _text(fields, "brand")
+    out["model"] = _text(fields, "model")
+    out["store"] = _text(fields, "store")
+    use = _text(fields, "use_class").astype("string")
     out["operating"] = (use.str.contains("营运") & ~use.str.contains("非营运")).astype("boolean")
-    status = _text(frame, "status").astype("string").fillna("")
+    status = _text(fields, "status").astype("string").fillna("")
     code = pd.Series("active", index=frame.index, dtype=object)
     for pattern, name in reversed(_STATUS):
         code = code.mask(status.str.contains(pattern), name)
     out["vehicle_status"] = code
-    out = out.join(owner_fields(frame, issues, dayfirst=dayfirst))
+    out = out.join(owner_fields(fields, issues, dayfirst=dayfirst))
     out[["_file", "_sheet", "_row", "_mtime"]] = frame[["_file", "_sheet", "_row", "_mtime"]]
     no_key = out["vin"].isna() & out["plate"].isna()
     return _drop(issues, out, no_key, field="vin", reason="no_vehicle_key", value="")
@@ -177,10 +212,11 @@ def dedupe_vehicles(out: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
 
 def parse_customers(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> pd.DataFrame:
     """Row-local: typed customer rows of one file, with ``customer_key``."""
-    frame = _test_rows(frame, issues)
-    out = owner_fields(frame, issues, dayfirst=dayfirst)
-    out["address"] = _text(frame, "address")
-    out["gender"] = _text(frame, "gender")
+    fields = _test_rows(frame, issues)
+    frame = fields.frame
+    out = owner_fields(fields, issues, dayfirst=dayfirst)
+    out["address"] = _text(fields, "address")
+    out["gender"] = _text(fields, "gender")
     dnc = parse.parse_bool(_col(frame, "do_not_contact"))
     _record(issues, frame, dnc.issue, "do_not_contact")
     out["do_not_contact"] = dnc.values.fillna(False).astype(bool)
@@ -204,9 +240,10 @@ def dedupe_customers(out: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
 def build_ro_lines(frame: pd.DataFrame, issues: IssueLog, extra_types) -> pd.DataFrame:
     """Row-local: typed RO-line rows of one file (kind, amount, join key)."""
     out = pd.DataFrame(index=frame.index)
+    fields = _Fields(frame)
     key_src = "join_key" if "join_key" in frame.columns else "ro_no"
-    out["join_key"] = _text(frame, key_src)
-    kind = parse.map_service_type(_col(frame, "service_type"), extra_types)
+    out["join_key"] = _text(fields, key_src)
+    kind = parse.map_service_type(fields["service_type"], extra_types)
     _record(issues, frame, kind.issue, "service_type")
     out["kind"] = kind.values
     out["amount"], amount_issue = parse_amount(_col(frame, "amount"))
@@ -224,28 +261,33 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     ``issues``), ``bad_vins`` holds those VINs in the same order, and ``at`` is the number
     of rows ``issues`` held then, i.e. where those issues belong in the file's list.
     Across files, :func:`first_bad_vins` keeps the first file's."""
-    frame = _test_rows(frame, issues)
+    fields = _test_rows(frame, issues)
+    frame = fields.frame
     out = pd.DataFrame(index=frame.index)
-    out["store"] = _text(frame, "store")
-    out["ro_no"] = _text(frame, "ro_no")
-    out["join_key"] = _text(frame, "join_key") if "join_key" in frame.columns else out["ro_no"]
-    vin = parse.parse_vin(_col(frame, "vin"))
-    # a VIN repeats on every RO of its car: report each distinct bad VIN once
-    first_bad = vin.issue.where(~vin.values.duplicated())
+    out["store"] = _text(fields, "store")
+    out["ro_no"] = _text(fields, "ro_no")
+    out["join_key"] = _text(fields, "join_key") if "join_key" in frame.columns else out["ro_no"]
+    vin = parse.parse_vin(fields["vin"])
+    # a VIN repeats on every RO of its car: report each distinct bad VIN once (a VIN's
+    # issue depends on the VIN alone, so only rows with an issue need looking at)
+    bad = vin.issue.notna().to_numpy()
+    first_bad = vin.issue.where(np.zeros(len(bad), dtype=bool))
+    if bad.any():
+        first_bad[bad] = vin.issue[bad].where(~vin.values[bad].duplicated())
     at = len(issues)
     _record(vin_issues, frame, first_bad, "vin")
     bad_vins = vin.values[first_bad.notna()].to_numpy(dtype=object)
     out["vin"] = vin.values
-    out["plate"] = parse.normalise_plate(_col(frame, "plate"))
+    out["plate"] = parse.normalise_plate(fields["plate"])
     out["open_date"] = parse_date_field(frame, "open_date", issues, dayfirst=dayfirst, event=True)
     out["close_date"] = parse_date_field(frame, "close_date", issues, dayfirst=dayfirst,
                                          event=True)
     for f in ("promised_at", "delivered_at"):
         out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst, keep_time=True)
     out["mileage"] = parse_km_field(frame, "mileage", issues)
-    out["service_type"] = _text(frame, "service_type")
+    out["service_type"] = _text(fields, "service_type")
     if "service_type" in frame.columns:
-        kind = parse.map_service_type(frame["service_type"], extra_types)
+        kind = parse.map_service_type(fields["service_type"], extra_types)
         _record(issues, frame, kind.issue, "service_type")
         out["kind"] = kind.values
     else:
@@ -265,24 +307,24 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     out["appointment"] = appt.values
     deleted = parse.parse_bool(_col(frame, "deleted"))
     _record(issues, frame, deleted.issue, "deleted")
-    status = _text(frame, "ro_status").astype("string")
+    status = _text(fields, "ro_status").astype("string")
     out["deleted"] = (deleted.values.fillna(False).astype(bool)
                       | status.str.contains(_DELETED_WORDS).fillna(False).astype(bool))
     # what said "deleted", for the data-issue listing made after deduplication
     out["deleted_raw"] = _col(frame, "deleted").where(
         deleted.values.fillna(False).astype(bool), _col(frame, "ro_status"))
-    out["advisor"] = _text(frame, "advisor")
-    out["declined_items"] = _text(frame, "declined_items")
+    out["advisor"] = _text(fields, "advisor")
+    out["declined_items"] = _text(fields, "declined_items")
     out["declined_due_date"] = parse_date_field(frame, "declined_due_date", issues,
                                                 dayfirst=dayfirst)
     out["declined_due_km"] = parse_km_field(frame, "declined_due_km", issues)
-    out["brand"] = _text(frame, "brand")
-    out["model"] = _text(frame, "model")
+    out["brand"] = _text(fields, "brand")
+    out["model"] = _text(fields, "model")
     for f in ("delivery_date", "registration_date"):
         out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst, event=True)
     for f in ("inspection_due", "insurance_expiry"):
         out[f] = parse_date_field(frame, f, issues, dayfirst=dayfirst)
-    out = out.join(owner_fields(frame, issues, dayfirst=dayfirst))
+    out = out.join(owner_fields(fields, issues, dayfirst=dayfirst))
     out[["_file", "_sheet", "_row", "_mtime"]] = frame[["_file", "_sheet", "_row", "_mtime"]]
     out = _drop(issues, out, out["ro_no"].isna(), field="ro_no", reason="missing_ro_no", value="")
     out = _drop(issues, out, out["vin"].isna() & out["plate"].isna(), field="vin",

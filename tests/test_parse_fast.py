@@ -1,0 +1,162 @@
+"""The parsers' shortcuts give what their plain per-value paths give.
+
+- text columns (pandas ``str`` dtype, as every CSV column is) skip the per-value type
+  look, and nearly-unique ones skip hashing (``Distinct.rowwise``);
+- "plain" texts (printable ASCII and CJK ideographs) go through pyarrow's string
+  functions instead of Python's;
+- dates written exactly ``YYYY-MM-DD[ HH:MM[:SS]]`` are read from their bytes.
+
+Each test runs a parser with and without the shortcuts and compares everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import unicodedata
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aftercare import parse, parse_base
+from aftercare.parse import _exact_iso, _FAST_FORMATS
+from aftercare.parse_base import Distinct, plain_mask
+
+ALPHABET = (
+    "0123456789-_./:,，* abcxyzABCXYZ\t\n\x0b\x1c\u3000\xa0·・•ß"
+    "粤京测试公司万公里是否无／０１ＡＢ－ｋｍ年月日"
+)
+texts = st.lists(st.one_of(st.none(), st.text(alphabet=ALPHABET, max_size=12),
+                           st.sampled_from(["测试", "TeSt", "-", "null", "#N/A", "粤B12345",
+                                            "LSG0F6DM7RF201861", "1M8GDM9AXKP042788",
+                                            "2024-01-05", "2024-01-05 09:25:11", "12,345",
+                                            "8.7万", "0012", "1480"])),
+                 min_size=1, max_size=40)
+
+
+@contextlib.contextmanager
+def no_shortcuts():
+    """Nothing counts as plain, so every text goes through Python's string methods."""
+    with mock.patch.object(parse_base, "plain_mask", lambda t: np.zeros(len(t), dtype=bool)):
+        yield
+
+
+def _both(fn, values, **kw):
+    """fn on a ``str`` column, forced row-wise; and on an object column, no shortcuts."""
+    fast_in = pd.Series(values, dtype="str", index=range(10, 10 + len(values)))
+    slow_in = pd.Series(values, dtype=object, index=fast_in.index)
+    old = parse_base._SAMPLE
+    parse_base._SAMPLE = 1  # every column counts as nearly unique: row-wise
+    try:
+        fast = fn(fast_in, **kw)
+    finally:
+        parse_base._SAMPLE = old
+    fast_hashed = fn(fast_in, **kw)
+    with no_shortcuts():
+        slow = fn(slow_in, **kw)
+    return fast, fast_hashed, slow
+
+
+def _same(a, b):
+    if isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(a, b, check_exact=True)
+        if a.dtype == object:
+            assert [type(v) for v in a] == [type(v) for v in b]
+    elif hasattr(a, "__dataclass_fields__"):
+        for f in a.__dataclass_fields__:
+            _same(getattr(a, f), getattr(b, f))
+    else:
+        assert a == b
+
+
+@pytest.mark.parametrize("fn", [
+    parse.normalise_text, parse.normalise_plate, parse.parse_vin, parse.parse_mileage,
+    parse.parse_bool, parse.parse_id_number, parse.parse_phones, parse.parse_dates,
+    parse.parse_datetimes, lambda s: parse.is_test_row(s, s),
+])
+@settings(max_examples=60, deadline=None)
+@given(values=texts)
+def test_shortcuts_change_nothing(fn, values):
+    fast, hashed, slow = _both(fn, values)
+    _same(fast, slow)
+    _same(hashed, slow)
+
+
+def test_plain_is_what_python_does():
+    """On plain texts, Python's NFKC/strip/casefold/upper do what the shortcuts assume."""
+    cjk = "".join(chr(c) for c in range(0x4E00, 0xA000))
+    ascii_ = "".join(chr(c) for c in range(0x21, 0x7F))
+    for ch in cjk + ascii_:
+        assert unicodedata.normalize("NFKC", ch) == ch and not ch.isspace()
+        assert ch.casefold() == ch.lower() and len(ch.upper()) == 1
+    assert plain_mask(pd.Series([cjk[:50], ascii_, "", "a b", "ａ", "粤B·1", "\u3000"])).tolist() \
+        == [True, True, True, False, False, False, False]
+
+
+def test_plain_mask_unconvertible_text():
+    """A text pyarrow cannot take (a lone surrogate) is simply not plain."""
+    assert plain_mask(pd.Series(["abc", "\ud800"], dtype=object)).tolist() == [False, False]
+
+
+def test_distinct_rowwise_and_take():
+    raw = pd.Series(["a", None, "b", "a"] * 5000, dtype="str")
+    d = Distinct(raw)
+    assert d.rowwise is False and len(d) == 2
+    old = parse_base._SAMPLE
+    parse_base._SAMPLE = 1
+    try:
+        r = Distinct(raw)
+    finally:
+        parse_base._SAMPLE = old
+    assert r.rowwise is True and len(r) == 15000
+    assert r.back(r.uniq).tolist() == d.back(d.uniq).tolist()
+    keep = np.arange(len(raw)) % 3 == 0
+    t = d.take(keep)
+    assert t.back(t.uniq).tolist() == raw[keep].to_numpy(dtype=object, na_value=None).tolist()
+    assert t.index.equals(raw.index[keep])
+
+
+def test_exact_iso_agrees_with_pandas():
+    """Every text the byte reader takes, pandas reads the same with _FAST_FORMATS."""
+    rng = np.random.default_rng(3)
+    parts = [
+        rng.choice([1799, 1800, 1900, 2000, 2024, 2100, 2261, 2262, 9999], 5000),
+        rng.integers(0, 14, 5000), rng.integers(0, 33, 5000),
+        rng.integers(0, 26, 5000), rng.integers(0, 61, 5000), rng.integers(0, 62, 5000),
+    ]
+    vals = []
+    for i, (y, m, d, hh, mm, ss) in enumerate(zip(*parts)):
+        base = f"{y:04d}-{m:02d}-{d:02d}"
+        vals.append([base, f"{base} {hh:02d}:{mm:02d}", f"{base} {hh:02d}:{mm:02d}:{ss:02d}",
+                     f"{base}T{hh:02d}:{mm:02d}", f" {base}", f"{y}/{m}/{d}"][i % 6])
+    vals += ["2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29 23:59:59", None, ""]
+    s = pd.Series(vals, dtype="str")
+    import pyarrow as pa
+
+    got, which = _exact_iso(pa.chunked_array(s.array.__arrow_array__()).combine_chunks())
+    want = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    done = np.zeros(len(s), dtype=bool)
+    for fmt in _FAST_FORMATS:
+        conv = pd.to_datetime(s.where(~done), format=fmt, errors="coerce")
+        ok = conv.notna().to_numpy() & ~done
+        want[ok] = conv.to_numpy(dtype="datetime64[ns]")[ok]
+        done |= ok
+    assert which.sum() > 1000
+    assert done[which].all()
+    assert (got[which] == want[which]).all()
+
+
+def test_datetimes_some_rows_odd():
+    """A column mostly in the usual shape, with a few odd cells: each read as alone."""
+    vals = ["2024-01-05 09:25:11"] * 3 + ["2024/1/5 9:25", "20240105", "bad", None, ""]
+    whole = parse.parse_datetimes(pd.Series(vals, dtype="str"))
+    for i, v in enumerate(vals):
+        alone = parse.parse_datetimes(pd.Series([v], dtype=object))
+        assert whole.values.iloc[i] is alone.values.iloc[0] or \
+            whole.values.iloc[i] == alone.values.iloc[0] or \
+            (pd.isna(whole.values.iloc[i]) and pd.isna(alone.values.iloc[0]))
+        assert whole.issue.iloc[i] == alone.issue.iloc[0]
+    assert whole.values.iloc[3] == pd.Timestamp("2024-01-05 09:25")

@@ -24,6 +24,18 @@ class AftercareError(Exception):
 
     exit_code = EXIT_FAILED
 
+    def __reduce__(self):
+        # picklable whatever the subclass's __init__ takes: errors raised while parsing a
+        # file in a worker process reach the parent whole (file, reason, aliases …)
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls, args, state):
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 class UsageError(AftercareError):
     """A bad option value or an unusable combination of options."""

@@ -19,6 +19,7 @@ then those found across files).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +121,11 @@ def load_folder(
     bad: list[tuple[str, str]] = []
     if ds is None:
         results: list[FileResult] = []
-        for i, scanned in enumerate(files):
+        for i, (scanned, result) in enumerate(_file_results(files, names, config, root)):
             if progress:
                 progress(scanned.path.name, i, len(files))
             try:
-                name = names[i][0] if names is not None else None
-                results.append(_file_result(scanned, config, root, name=name))
+                results.append(result())
             except BadFileError as exc:
                 if not skip_bad_files:
                     raise
@@ -199,6 +199,48 @@ def _store_dataset(root: Path, name: str, ds: Dataset) -> None:
     meta = {"sheets": [dataclasses.asdict(s) for s in ds.sheets],
             "ro_duplicates": ds.ro_duplicates, "input_rows": ds.input_rows}
     cache.put(root, name, frames, meta)
+
+
+# ------------------------------------------------------------- files in parallel
+def _file_results(files: list[ScannedFile], names: list | None, config: dict,
+                  root: Path | None):
+    """(file, a callable giving its FileResult or raising its error), in folder order.
+
+    Files the cache does not hold are parsed in worker processes (``[limits] jobs``), the
+    rest read from the cache here meanwhile. Workers are forked at the first submit,
+    before this process reads any cache entry; each parses whole files, so a file's
+    result and its data issues are the same as in one process."""
+    keys = [names[i][0] if names is not None else None for i in range(len(files))]
+    misses = [i for i, f in enumerate(files)
+              if not (keys[i] is not None and cache.has(root, keys[i]))]
+    jobs = _jobs(config, len(misses))
+    if jobs < 2:
+        for i, f in enumerate(files):
+            yield f, functools.partial(_file_result, f, config, root, name=keys[i])
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+
+    pool = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = {i: pool.submit(_file_result, files[i], config, root, name=keys[i])
+                   for i in misses}
+        for i, f in enumerate(files):
+            if i in futures:
+                yield f, futures[i].result
+            else:
+                yield f, functools.partial(_file_result, f, config, root, name=keys[i])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _jobs(config: dict, misses: int) -> int:
+    import multiprocessing
+
+    if misses < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    want = int(config["limits"].get("jobs", 0)) or (os.cpu_count() or 1)
+    return max(1, min(want, misses))
 
 
 # ------------------------------------------------------------------------ one file

@@ -217,6 +217,11 @@ def get(root: Path, name: str) -> Entry | None:
     return Entry(frames, meta["meta"])
 
 
+def has(root: Path | None, name: str) -> bool:
+    """Whether the entry is there (it may still turn out damaged when read)."""
+    return root is not None and (Path(root) / name / _MANIFEST).is_file()
+
+
 def touch(root: Path, name: str) -> None:
     """Mark an entry as used now (keeps it from expiring) without reading it."""
     try:

@@ -59,6 +59,7 @@ def reads(monkeypatch):
         return real(path, **kw)
 
     monkeypatch.setattr(loader, "read_file", counting)
+    monkeypatch.setattr(loader, "_jobs", lambda config, misses: 1)  # reads seen here
     return seen
 
 
@@ -218,6 +219,30 @@ def test_unchanged_folder_skips_the_step_across_files(tmp_path, monkeypatch):
     assert "R10" in set(warm.repair_orders["ro_no"])
     assert_same_dataset(load_folder(folder, cfg, cache_dir=None), warm)
     assert len(entries(root)) == n  # the file's and the dataset's old entries replaced
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_parallel_parse_gives_the_same_dataset(tmp_path, jobs):
+    """Files parsed in worker processes ([limits] jobs) give the same frames, issues and
+    sheets as one process, with and without a cache; a bad file's error reaches the
+    caller whole (its path and reason) or is skipped with --skip-bad-files."""
+    folder = handmade(tmp_path / "data")
+    cfg = merge(defaults(), {"limits": {"jobs": jobs}})
+    serial = load_folder(folder, merge(cfg, {"limits": {"jobs": 1}}), cache_dir=None)
+    assert loader._jobs(cfg, 6) == min(jobs, 6)
+    assert_same_dataset(serial, load_folder(folder, cfg, cache_dir=None))
+    root = tmp_path / "cache"
+    assert_same_dataset(serial, load_folder(folder, cfg, cache_dir=root))
+    set_mtime(folder / "客户档案.csv", 30)  # one miss, the rest from the cache
+    serial = load_folder(folder, merge(cfg, {"limits": {"jobs": 1}}), cache_dir=None)
+    assert_same_dataset(serial, load_folder(folder, cfg, cache_dir=root))
+    (folder / "坏文件.xlsx").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(loader.BadFileError) as info:
+        load_folder(folder, cfg, cache_dir=None)
+    assert info.value.path.endswith("坏文件.xlsx") and info.value.reason
+    skipped = load_folder(folder, cfg, cache_dir=None, skip_bad_files=True)
+    assert [f for f, _ in skipped.bad_files] == ["坏文件.xlsx"]
+    assert_same_frame(serial.repair_orders, skipped.repair_orders)
 
 
 def test_changed_file_is_parsed_again_alone(tmp_path, reads):

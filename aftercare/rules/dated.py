@@ -108,12 +108,14 @@ def birthday(ctx: RuleContext, month_start: pd.Timestamp, callable_vehicles) -> 
     month's year (29 Feb → 28 Feb). Rows carry ``customer_key`` and vehicle_id -1."""
     c = ctx.customers
     owners = ctx.vehicles.loc[ctx.vehicles.index.isin(callable_vehicles), "customer_key"]
-    person = ~parse.is_organisation(c["customer_name"].astype("string"),
-                                    c["customer_type"].astype("string")
-                                    if "customer_type" in c else None).to_numpy()
     bday = pd.to_datetime(c["birthday"])
-    keep = person & c.index.isin(owners.unique()) & bday.notna().to_numpy() & (
+    keep = c.index.isin(owners.unique()) & bday.notna().to_numpy() & (
         bday.dt.month == month_start.month).to_numpy()
+    some = c[keep]  # names are read only for this month's birthdays
+    person = ~parse.is_organisation(some["customer_name"].astype("string"),
+                                    some["customer_type"].astype("string")
+                                    if "customer_type" in c else None).to_numpy()
+    keep[keep] = person
     sel = c[keep]
     b = bday[keep]
     day = np.where((b.dt.month == 2) & (b.dt.day == 29) & ~_leap(month_start.year), 28, b.dt.day)

@@ -41,7 +41,8 @@ def _frame(vid, kind, due, basis, due_km=np.nan, note="") -> pd.DataFrame:
 def service_ros(ctx: RuleContext) -> pd.DataFrame:
     """First-service and maintenance ROs (not deleted) on or before as_of."""
     ros = ctx.ros
-    return ros[~ros["deleted"] & ros["kind"].isin(SERVICE_KINDS)]
+    keep = (~ros["deleted"] & ros["kind"].isin(SERVICE_KINDS)).to_numpy()
+    return ros.loc[keep, ["vehicle_id", "open_date", "ro_key", "kind"]]  # what rules read
 
 
 def first_service(ctx: RuleContext) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -51,8 +52,7 @@ def first_service(ctx: RuleContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns (candidates, not_computable) — the second lists vehicles without a
     delivery date that would otherwise be eligible (for 待修正资料)."""
     v, s = ctx.vehicles, ctx.schedule
-    served = set(service_ros(ctx)["vehicle_id"])
-    never = ~v.index.isin(list(served))
+    never = ~v.index.isin(service_ros(ctx)["vehicle_id"].unique())
     oldest = add_months(pd.Series(ctx.as_of, index=v.index), -s["first_service_max_age_months"])
     has_date = v["delivery_date"].notna()
     eligible = never & has_date & (v["delivery_date"] >= oldest)

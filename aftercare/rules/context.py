@@ -37,6 +37,10 @@ class RuleContext:
 
     def last_visit(self) -> pd.Series:
         """Latest customer-visit date per vehicle (index vehicle_id; missing → absent)."""
+        return self._last_visit.copy()
+
+    @cached_property
+    def _last_visit(self) -> pd.Series:
         v = self.visits
         return v.groupby("vehicle_id")["open_date"].max()
 

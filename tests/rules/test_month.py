@@ -262,3 +262,21 @@ def test_month_boundaries():
                   veh(5, warranty_end="2027-02-03")])
     r = run(ds).reminders.set_index("vehicle_id")["contact_date"]
     assert dict(r) == {1: T("2026-12-01"), 2: T("2026-12-31"), 4: T("2026-12-31")}
+
+
+def test_maintenance_basis_is_the_last_day_and_its_highest_km():
+    """Two service ROs on the last day (9,000 and 9,350 km, in that row order or the other)
+    and an earlier one: the basis is the last day's 9,350 km, so due_km = 14,350; another
+    vehicle's only RO is its own basis."""
+    from aftercare.rules import service
+
+    for order in ([("R1", 9350), ("R2", 9000)], [("R2", 9000), ("R1", 9350)]):
+        ds = dataset([veh(1, delivery_date="2025-06-01"), veh(2, delivery_date="2025-06-01")],
+                     ros=[{"vehicle_id": 1, "ro_no": "R0", "open_date": "2025-12-01",
+                           "mileage": 5000},
+                          *[{"vehicle_id": 1, "ro_no": no, "open_date": "2026-06-10",
+                             "mileage": km} for no, km in order],
+                          {"vehicle_id": 2, "ro_no": "R9", "open_date": "2026-03-01",
+                           "mileage": 4000}])
+        m = service.maintenance(prepare(ds, AS_OF, config())).set_index("vehicle_id")
+        assert m.loc[1, "due_km"] == 14350.0 and m.loc[2, "due_km"] == 9000.0

@@ -383,7 +383,9 @@ def _combine(results: list[FileResult], config: dict) -> Dataset:
         parts, offset = [], 0
         for r in data:
             if table in r.frames:
-                frame = r.frames[table].copy(deep=False)
+                # taken out of the result: the per-file frames are freed once joined (a
+                # dealer group's ROs would otherwise sit in memory twice)
+                frame = r.frames.pop(table).copy(deep=False)
                 frame.index = pd.Index(frame.index.to_numpy(dtype="int64") + offset)
                 offset += r.raw_rows[table]
                 parts.append(frame)

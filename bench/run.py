@@ -6,7 +6,7 @@ The floor is a process that merely reads the same files (bench/floor.py). See be
     python bench/run.py [--size store|group|N] [--seed 1] [--runs 5]
                         [--commands check,due,churn,report] [--formats ...]
 
-The data is generated once into bench/data/<size>-<seed>/ (git-ignored) and reused while
+The data is generated once into bench/data/<size>-<seed>/<format>/ (git-ignored) and reused while
 bench/generate.py is unchanged. Each run: wall seconds (median, min, max over --runs
 runs after one untimed warm-up run) and peak RSS (ru_maxrss from os.wait4). "cold" runs
 get an empty cache directory each; "warm" runs (when the command has --cache-dir) reuse
@@ -151,8 +151,10 @@ class Row:
 
 # ----------------------------------------------------------------------------- data
 def folders_for(size: str, seed: int, formats: list[str]) -> dict[str, Path]:
+    """One folder per format (``bench/data/<size>-<seed>/<format>``), whatever else is
+    asked for in the same run: asking for csv alone finds the csv made with parquet."""
     base = DATA / f"{size}-{seed}"
-    return {f: (base / f if len(formats) > 1 else base) for f in formats}
+    return {f: base / f for f in formats}
 
 
 def load_manifest(folder: Path) -> dict | None:
@@ -181,33 +183,21 @@ def ensure_data(
             and m.get("size") == size
         )
 
-    note = ""
-    if regen or not all(fresh(f) for f in wanted):
-        base = DATA / f"{size}-{seed}"
-        if base.exists():
-            shutil.rmtree(base)
-        print(f"generating {size} (seed {seed}, {','.join(formats)}) into {base} …", flush=True)
-        argv = [
-            sys.executable,
-            str(BENCH / "generate.py"),
-            "--size",
-            size,
-            "--seed",
-            str(seed),
-            "--out",
-            str(base),
-            "--formats",
-            ",".join(formats),
-            "--jobs",
-            str(jobs),
-        ]
+    notes = []
+    for f in wanted:
+        if not regen and fresh(f):
+            notes.append(f"{f} reused (generated in {load_manifest(folders[f]).get('seconds')} s)")
+            continue
+        if folders[f].exists():
+            shutil.rmtree(folders[f])
+        print(f"generating {size} (seed {seed}, {f}) into {folders[f]} …", flush=True)
+        argv = [sys.executable, str(BENCH / "generate.py"), "--size", size, "--seed", str(seed),
+                "--out", str(folders[f]), "--formats", f, "--jobs", str(jobs)]
         r = measure(argv, dict(os.environ), timeout=3600, max_rss_mb=_mem_total_mb() * 0.8)
         if r.rc != 0:
             raise SystemExit(f"bench/generate.py failed (exit {r.rc}): {r.killed or r.err}")
-        note = f"generated in {r.wall:.1f} s, peak RSS {r.rss_mb:,.0f} MB"
-    else:
-        secs = {f: load_manifest(folders[f]).get("seconds") for f in wanted}
-        note = "reused (generated in " + ", ".join(f"{f} {s} s" for f, s in secs.items()) + ")"
+        notes.append(f"{f} generated in {r.wall:.1f} s, peak RSS {r.rss_mb:,.0f} MB")
+    note = "; ".join(notes)
     if "parquet" in formats and not pyarrow:
         note += "; parquet skipped (pyarrow is not importable)"
     return {f: (folders[f], load_manifest(folders[f])) for f in wanted}, note

@@ -265,10 +265,13 @@ def _rows_to_grid(rows: list[list], *, first_row: int = 1) -> pd.DataFrame:
     return _array_to_grid(arr, first_row=first_row)
 
 
-def _array_to_grid(arr: np.ndarray, *, first_row: int = 1, index=None) -> pd.DataFrame:
+def _array_to_grid(arr: np.ndarray, *, first_row: int = 1, index=None,
+                   filled: np.ndarray | None = None) -> pd.DataFrame:
+    """``filled``: where ``arr`` holds a value, if known (then no cell is '')."""
     if arr.size:
-        arr[arr == ""] = None  # object array: compared element by element
-        filled = np.not_equal(arr, None)
+        if filled is None:
+            arr[arr == ""] = None  # object array: compared element by element
+            filled = np.not_equal(arr, None)
         rows_used = np.flatnonzero(filled.any(axis=1))
         cols_used = np.flatnonzero(filled.any(axis=0))
         n_rows = int(rows_used[-1]) + 1 if rows_used.size else 0
@@ -280,7 +283,9 @@ def _array_to_grid(arr: np.ndarray, *, first_row: int = 1, index=None) -> pd.Dat
         index = pd.RangeIndex(first_row, first_row + arr.shape[0])
     else:
         index = pd.Index(np.asarray(index)[: arr.shape[0]], dtype="int64")
-    return pd.DataFrame(arr, index=index, columns=pd.RangeIndex(arr.shape[1]), dtype=object)
+    # copy=False: arr is this function's own (a copy would touch every cell again)
+    return pd.DataFrame(arr, index=index, columns=pd.RangeIndex(arr.shape[1]), dtype=object,
+                        copy=False)
 
 
 # ---------------------------------------------------------------------------- xlsx / xls
@@ -510,7 +515,8 @@ def _parse_csv_text(utf8: bytes, delim: str, width: int, quoting: int) -> pd.Dat
                 header=None,
                 names=range(width),
                 dtype=object,
-                na_filter=False,  # '' stays '', 'NA'/'null' stay text
+                keep_default_na=False,  # 'NA'/'null' stay text; only an empty cell
+                na_values=[""],  # is missing (NaN here, None in the grid)
                 skip_blank_lines=False,  # keeps line numbers aligned
                 quoting=quoting,
                 engine="c",
@@ -525,9 +531,11 @@ def _parse_csv_text(utf8: bytes, delim: str, width: int, quoting: int) -> pd.Dat
 
 def _read_csv(path: Path, data: bytes, *, max_rows: int) -> RawSheet:
     text, encoding = _decode_csv(path, data)
+    same_bytes = encoding in ("utf-8", "utf-8-sig")  # the text's UTF-8 is in data
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+        same_bytes = False
+    if not text or text.isspace():
         raise BadFileError(path, R_EMPTY)
     lines = text.split("\n")
     if len(lines) > max_rows + 1 and sum(1 for ln in lines if ln) > max_rows:
@@ -537,9 +545,13 @@ def _read_csv(path: Path, data: bytes, *, max_rows: int) -> RawSheet:
     # An upper bound of the width for single-line records (quoted delimiters overcount;
     # the empty extra columns are trimmed); multi-line records are widened on retry.
     width = max(map(str.count, lines, repeat(delim))) + 1
+    n_lines = len(lines) - (lines[-1] == "")  # physical lines
     del lines
     has_quotes = '"' in text
-    utf8 = text.encode("utf-8")
+    if same_bytes:  # strict UTF-8 decodes and encodes back to the same bytes
+        utf8 = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data
+    else:
+        utf8 = text.encode("utf-8")
     del text
     quoting = csv.QUOTE_MINIMAL
     try:
@@ -555,19 +567,23 @@ def _read_csv(path: Path, data: bytes, *, max_rows: int) -> RawSheet:
     if len(df) > max_rows:
         raise _too_many_rows(path, path.stem, max_rows)
     arr = df.to_numpy(dtype=object, copy=True)  # writable (copy-on-write views are not)
+    missing = arr != arr  # NaN: cells are str (never unequal to themselves) or NaN
+    arr[missing] = None
     # Row index = physical line number of each record's first line. Records span
     # several lines only when a quoted field holds line breaks: count those (line
-    # breaks were normalised to \n above, so this is exact).
+    # breaks were normalised to \n above, so this is exact). Every record takes at least
+    # one line, so as many records as lines means none holds a line break.
     line_no = None
-    if quoting != csv.QUOTE_NONE and has_quotes:
+    if quoting != csv.QUOTE_NONE and has_quotes and len(df) != n_lines:
         extra = np.zeros(len(df), dtype=np.int64)
         for col in df.columns:
-            s = df[col]
+            s = df[col].fillna("")
             if s.str.contains("\n", regex=False).any():
                 extra += s.str.count("\n").to_numpy(dtype=np.int64)
         if extra.any():
             line_no = 1 + np.arange(len(df)) + np.concatenate(([0], np.cumsum(extra)[:-1]))
-    grid = _array_to_grid(arr, first_row=1, index=line_no)
+    del df
+    grid = _array_to_grid(arr, first_row=1, index=line_no, filled=~missing)
     return RawSheet(path, path.stem, grid, encoding, "csv")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from aftercare.issues import IssueLog
@@ -55,7 +56,7 @@ def sheet_to_frame(
     if match.table is None:
         return SheetFrame(raw, None, int(grid.index[pos]), reason=match.reason)
     data = grid.iloc[pos + 1 :]
-    out = pd.DataFrame(index=data.index)
+    out: dict = {}  # the frame's columns, built at once below
     used: dict[str, str] = {}
     for fname, cols in match.columns.items():
         out[fname] = data[grid.columns[cols[0]]].to_numpy()
@@ -77,7 +78,7 @@ def sheet_to_frame(
     out["_file"] = str(raw.file.name)
     out["_sheet"] = raw.sheet
     out["_row"] = data.index.to_numpy()
-    out = _drop_non_data_rows(out, data, issues)
+    out = _drop_non_data_rows(pd.DataFrame(out, index=data.index), data, issues)
     return SheetFrame(
         raw, match.table, int(grid.index[pos]), out, used, dropped_above=pos
     )
@@ -89,17 +90,22 @@ def _drop_non_data_rows(out: pd.DataFrame, data: pd.DataFrame, issues: IssueLog)
     Placeholder/hint rows sit right under the header and totals rows at the bottom, so
     only the first and last few rows are inspected: cheap on a 200k-row sheet.
     """
-    values = data.to_numpy(dtype=object)
-    present = pd.notna(values)
-    if values.size:
-        present &= values != ""
-    all_empty = pd.Series(~present.any(axis=1), index=data.index)
+    empty = np.arange(len(data))  # rows with no value so far, narrowed column by column
+    for col in data.columns:
+        if not len(empty):
+            break
+        v = data[col].to_numpy(dtype=object)[empty]
+        empty = empty[~(pd.notna(v) & (v != ""))]
+    all_empty = np.zeros(len(data), dtype=bool)
+    all_empty[empty] = True
+    all_empty = pd.Series(all_empty, index=data.index)
     edge = sorted(set(range(min(5, len(data)))) | set(range(max(0, len(data) - 5), len(data))))
+    values = data.iloc[edge].to_numpy(dtype=object)
     placeholder = pd.Series(False, index=data.index)
     totals = pd.Series(False, index=data.index)
     first_cell = pd.Series("", index=data.index, dtype=object)
-    for i in edge:  # at most ten rows: the loop is over edge rows, not over the data
-        cells = [str(v).strip() for v in values[i] if pd.notna(v) and str(v).strip() != ""]
+    for k, i in enumerate(edge):  # at most ten rows: a loop over edge rows, not the data
+        cells = [str(v).strip() for v in values[k] if pd.notna(v) and str(v).strip() != ""]
         if not cells:
             continue
         first_cell.iloc[i] = cells[0]

@@ -44,8 +44,11 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 class _Fields:
-    """The raw columns of one frame, with each text column's distinct values found once
-    (several parsers read the plate, the name or the service type)."""
+    """The raw columns of one frame as :class:`Distinct` values. Those several parsers
+    read (the plate, the name, the service type) are found once and kept; the others
+    are not kept, so that their raw texts can go as soon as they are parsed."""
+
+    SHARED = frozenset({"plate", "customer_name", "service_type"})
 
     def __init__(self, frame: pd.DataFrame, distinct: dict | None = None):
         self.frame = frame
@@ -53,7 +56,10 @@ class _Fields:
 
     def __getitem__(self, name: str) -> Distinct:
         if name not in self._distinct:
-            self._distinct[name] = Distinct(_col(self.frame, name))
+            d = Distinct(_col(self.frame, name))
+            if name not in self.SHARED:
+                return d
+            self._distinct[name] = d
         return self._distinct[name]
 
     def drop(self, mask) -> "_Fields":

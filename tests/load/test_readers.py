@@ -105,6 +105,23 @@ def test_csv_blank_lines_and_multiline_quoted_field_keep_physical_line_numbers(t
     assert _row(g, 7) == ["3", "y"]
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_csv_quoted_fields_with_and_without_line_breaks(tmp_path, bom):
+    """Quoted fields without line breaks keep one record per line; one with a line break
+    shifts the rows below it; a quoted empty field is empty (LF-only UTF-8: its bytes
+    go to the parser as they are)."""
+    plain = 'a,b\n"1","x, y"\n"",""\n3,"z"\n'
+    path = tmp_path / "p.csv"
+    path.write_bytes(bom + plain.encode("utf-8"))
+    g = _only(read_file(path)).grid
+    assert list(g.index) == [1, 2, 3, 4]
+    assert _row(g, 2) == ["1", "x, y"] and _row(g, 3) == [None, None]
+    path.write_bytes(bom + 'a,b\n"1","x\ny"\n"",""\n3,"粤B"\n'.encode("utf-8"))
+    g = _only(read_file(path)).grid
+    assert list(g.index) == [1, 2, 4, 5]
+    assert _row(g, 2) == ["1", "x\ny"] and _row(g, 5) == ["3", "粤B"]
+
+
 def test_csv_ragged_rows_wider_later_are_padded(tmp_path):
     """A row far below the header with more fields than any earlier row widens the grid; short rows pad with None."""
     lines = ["a,b"] + [f"{i},{i}" for i in range(120)] + ["x,y,z,w,extra"]

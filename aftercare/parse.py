@@ -189,44 +189,46 @@ def _exact_iso(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     n = len(arr)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     which = np.zeros(n, dtype=bool)
-    arr = arr.cast(pa.large_string())
-    bufs = arr.buffers()
-    if n == 0 or bufs[2] is None:
+    if n == 0:
         return out, which
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
-    data = np.frombuffer(bufs[2], dtype=np.uint8)
-    length = np.diff(offsets)
-    if arr.null_count:
-        length = np.where(arr.is_valid().to_numpy(zero_copy_only=False), length, -1)
+    length = pc.binary_length(arr).fill_null(-1).to_numpy(zero_copy_only=False)
     for width in (10, 16, 19):
         rows = np.flatnonzero(length == width)
         if not len(rows):
             continue
-        start = offsets[rows]
+        # the texts of one width, side by side in one buffer: a (rows × width) matrix
+        sub = arr.take(pa.array(rows)).cast(pa.large_string())
+        offsets = np.frombuffer(sub.buffers()[1], dtype=np.int64)[sub.offset :]
+        chars = np.frombuffer(sub.buffers()[2], dtype=np.uint8)
+        chars = chars[offsets[0] : offsets[0] + width * len(rows)].reshape(-1, width)
         ok = np.ones(len(rows), dtype=bool)
-        num = []
+        num = []  # each digit's value, one column at a time
         for j, want in enumerate(_ISO_SHAPE[:width]):
-            c = data[start + j]
             if want == "0":
-                ok &= (c >= 48) & (c <= 57)
-                num.append(c.astype(np.int64) - 48)
+                digit = chars[:, j] - np.uint8(48)  # wraps below '0': > 9 then
+                ok &= digit <= 9
+                num.append(digit.astype(np.int32))
             else:
-                ok &= c == ord(want)
+                ok &= chars[:, j] == ord(want)
+        pair = [a * 10 + b for a, b in zip(num[4::2], num[5::2])]  # month, day, h, min, s
         y = num[0] * 1000 + num[1] * 100 + num[2] * 10 + num[3]
-        m, d = num[4] * 10 + num[5], num[6] * 10 + num[7]
-        hh = num[8] * 10 + num[9] if width > 10 else 0
-        mm = num[10] * 10 + num[11] if width > 10 else 0
-        ss = num[12] * 10 + num[13] if width > 16 else 0
+        m, d = pair[0], pair[1]
         ok &= (y >= _MIN_YEAR) & (y <= _MAX_YEAR) & (m >= 1) & (m <= 12) & (d >= 1)
         leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
         month = np.clip(m, 1, 12) - 1
         ok &= d <= _DAYS_IN_MONTH[month] + ((month == 1) & leap)
-        ok &= (hh < 24) & (mm < 60) & (ss < 60)
-        rows, y, month, d = rows[ok], y[ok], month[ok], d[ok]
-        secs = (hh * 3600 + mm * 60 + ss)[ok] if width > 10 else 0
-        days = ((y - 1970) * 12 + month).astype("datetime64[M]").astype("datetime64[D]")
-        stamp = (days + (d - 1)).astype("datetime64[ns]")
-        out[rows] = stamp + np.asarray(secs, dtype="timedelta64[s]")
+        secs = np.zeros(len(rows), dtype=np.int64)
+        for k, (limit, unit) in enumerate(zip((24, 60, 60), (3600, 60, 1)), start=2):
+            if k < len(pair):
+                ok &= pair[k] < limit
+                secs += pair[k] * unit
+        rows, y, month, d, secs = rows[ok], y[ok].astype(np.int64), month[ok], d[ok], secs[ok]
+        # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
+        y = y - (month < 2)
+        era, yoe = y // 400, y % 400
+        doy = (153 * np.where(month < 2, month + 10, month - 2) + 2) // 5 + d - 1
+        days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+        out[rows] = (days * 86400 + secs).astype("datetime64[s]").astype("datetime64[ns]")
         which[rows] = True
     return out, which
 
@@ -260,14 +262,22 @@ def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         vals, exact = _exact_iso(pa.chunked_array(raw.array.__arrow_array__()).combine_chunks())
         out[exact], handled[exact] = vals[exact], True
         todo = todo[~exact[todo]]
-    for fmt in _FAST_FORMATS:  # three formats, each over the whole column in C
-        if not len(todo):
-            break
-        conv = pd.to_datetime(raw.iloc[todo], format=fmt, errors="coerce")
-        vals = conv.to_numpy(dtype="datetime64[ns]")
+    if len(todo):  # each format over the distinct texts left, in C
+        codes, uniq = pd.factorize(raw.iloc[todo].to_numpy(dtype=object))
+        left = np.arange(len(uniq))
+        got = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
+        for fmt in _FAST_FORMATS:
+            if not len(left):
+                break
+            conv = pd.to_datetime(pd.Series(uniq[left], dtype=object), format=fmt,
+                                  errors="coerce")
+            vals = conv.to_numpy(dtype="datetime64[ns]")
+            ok = ~np.isnat(vals)
+            got[left[ok]] = vals[ok]
+            left = left[~ok]
+        vals = got[codes]
         ok = ~np.isnat(vals)
         out[todo[ok]], handled[todo[ok]] = vals[ok], True
-        todo = todo[~ok]
     lo, hi = np.datetime64(f"{_MIN_YEAR}-01-01"), np.datetime64(f"{_MAX_YEAR}-12-31")
     handled &= ~((out < lo) | (out > hi) | (out == np.datetime64("1899-12-30")))
     handled |= raw.isna().to_numpy() | (is_str & (raw == "").to_numpy())  # empty: missing

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from .parse_base import Distinct, is_blank, issues, nfkc
+from .parse_base import Distinct, arrow_map, is_blank, issues, nfkc
 
 MOBILE = r"1[3-9][0-9]{9}"
 LANDLINE = r"0[1-9][0-9]{8,10}"
@@ -78,8 +79,18 @@ def parse_phones(raw: pd.Series) -> PhoneResult:
     others = np.full(n, "", dtype=object)
     masked = np.zeros(n, dtype=bool)
     written = np.zeros(n, dtype=bool)
-    blank = is_blank(t)
-    nums = _numbers(t.where(~blank, ""))
+    plain = d.plain()
+    blank = is_blank(t, plain=plain)
+    # one number written as digits only (most cells): it is the primary number itself
+    simple = np.zeros(n, dtype=bool)
+    if plain.any():
+        simple[plain] = arrow_map(t, plain, lambda a: pc.match_substring_regex(
+            a, f"^(?:{MOBILE}|{LANDLINE})$"))
+    if simple.any():
+        primary[simple] = t[simple].to_numpy(dtype=object)
+        ptype[simple] = np.where(t[simple].str.startswith("1").to_numpy(dtype=bool),
+                                 "mobile", "landline")
+    nums = _numbers(t.where(~blank, "")[~simple])
     if len(nums):
         u = nums["u"].to_numpy(dtype=int)
         written[u] = True

@@ -33,7 +33,10 @@ texts = st.lists(st.one_of(st.none(), st.text(alphabet=ALPHABET, max_size=12),
                            st.sampled_from(["测试", "TeSt", "-", "null", "#N/A", "粤B12345",
                                             "LSG0F6DM7RF201861", "1M8GDM9AXKP042788",
                                             "2024-01-05", "2024-01-05 09:25:11", "12,345",
-                                            "8.7万", "0012", "1480"])),
+                                            "8.7万", "0012", "1480", "13812345678",
+                                            "075512345678", "0755-12345678", "138****5678",
+                                            "13812345678/13987654321", "+86 13812345678",
+                                            "12345678901", "440301199001011234"])),
                  min_size=1, max_size=40)
 
 
@@ -160,3 +163,21 @@ def test_datetimes_some_rows_odd():
             (pd.isna(whole.values.iloc[i]) and pd.isna(alone.values.iloc[0]))
         assert whole.issue.iloc[i] == alone.issue.iloc[0]
     assert whole.values.iloc[3] == pd.Timestamp("2024-01-05 09:25")
+
+
+def test_amounts_each_distinct_text_once():
+    """parse_amount reads each distinct text once; every row still reads as alone."""
+    from aftercare.load.tables import parse_amount
+
+    vals = ["1,234.50", "¥1234", "1234元", " 12 ", "-1.00", "abc", "", None, "--", "无",
+            "1,234.50", "abc", None]
+    for raw in (pd.Series(vals, dtype=object), pd.Series(vals, dtype="str")):
+        values, issue = parse_amount(raw)
+        assert values.dtype == "float64" and values.index.equals(raw.index)
+        for i, v in enumerate(vals):
+            one_v, one_i = parse_amount(pd.Series([v], dtype=raw.dtype))
+            assert (values.iloc[i] == one_v.iloc[0]) or (np.isnan(values.iloc[i])
+                                                         and np.isnan(one_v.iloc[0]))
+            assert issue.iloc[i] == one_i.iloc[0]
+        assert values.iloc[0] == 1234.5 and issue.iloc[5] == "amount_unparseable"
+        assert issue.iloc[7] is None and np.isnan(values.iloc[7])

@@ -35,7 +35,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -505,6 +504,23 @@ def _sniff_delimiter(lines: list[str]) -> str:
 _SAW_FIELDS = re.compile(r"saw (\d+)")
 
 
+def _max_per_line(utf8: bytes, delim: str) -> int:
+    """The most ``delim`` characters (ASCII) on one line of UTF-8 text. In UTF-8 an
+    ASCII byte is always that character, so the bytes can be counted in numpy (a block
+    of lines at a time)."""
+    raw = np.frombuffer(utf8, dtype=np.uint8)
+    ends = np.append(np.flatnonzero(raw == ord("\n")), len(raw))  # where each line ends
+    best, start = 0, 0
+    for i in range(0, len(ends), 1 << 16):
+        block = ends[i : i + (1 << 16)]
+        at = np.flatnonzero(raw[start : block[-1]] == ord(delim))
+        if len(at):
+            before = np.searchsorted(at, block - start)  # delimiters before each line end
+            best = max(best, int(np.diff(before, prepend=0).max()))
+        start = int(block[-1])
+    return best
+
+
 def _parse_csv_text(utf8: bytes, delim: str, width: int, quoting: int) -> pd.DataFrame:
     for _ in range(20):
         try:
@@ -537,22 +553,21 @@ def _read_csv(path: Path, data: bytes, *, max_rows: int) -> RawSheet:
         same_bytes = False
     if not text or text.isspace():
         raise BadFileError(path, R_EMPTY)
-    lines = text.split("\n")
-    if len(lines) > max_rows + 1 and sum(1 for ln in lines if ln) > max_rows:
+    n_breaks = text.count("\n")
+    if n_breaks + 1 > max_rows + 1 and sum(1 for ln in text.split("\n") if ln) > max_rows:
         raise _too_many_rows(path, path.stem, max_rows)
-    sample = [ln for ln in lines[:200] if ln.strip()][:50]
+    sample = [ln for ln in text.split("\n", 200)[:200] if ln.strip()][:50]
     delim = _sniff_delimiter(sample)
-    # An upper bound of the width for single-line records (quoted delimiters overcount;
-    # the empty extra columns are trimmed); multi-line records are widened on retry.
-    width = max(map(str.count, lines, repeat(delim))) + 1
-    n_lines = len(lines) - (lines[-1] == "")  # physical lines
-    del lines
+    n_lines = n_breaks + (not text.endswith("\n"))  # physical lines
     has_quotes = '"' in text
     if same_bytes:  # strict UTF-8 decodes and encodes back to the same bytes
         utf8 = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data
     else:
         utf8 = text.encode("utf-8")
     del text
+    # An upper bound of the width for single-line records (quoted delimiters overcount;
+    # the empty extra columns are trimmed); multi-line records are widened on retry.
+    width = _max_per_line(utf8, delim) + 1
     quoting = csv.QUOTE_MINIMAL
     try:
         df = _parse_csv_text(utf8, delim, width, quoting)

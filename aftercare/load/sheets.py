@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from aftercare.issues import IssueLog
 from aftercare.load.headers import classify, find_header_row, normalise_header
@@ -78,10 +79,29 @@ def sheet_to_frame(
     out["_file"] = str(raw.file.name)
     out["_sheet"] = raw.sheet
     out["_row"] = data.index.to_numpy()
+    out = {k: _text_column(v) if isinstance(v, np.ndarray) else v for k, v in out.items()}
     out = _drop_non_data_rows(pd.DataFrame(out, index=data.index), data, issues)
     return SheetFrame(
         raw, match.table, int(grid.index[pos]), out, used, dropped_above=pos
     )
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what pandas makes of a text column
+
+
+def _text_column(values: np.ndarray):
+    """A column of text and empty cells (None) as pandas' ``str`` array, as
+    ``pd.DataFrame`` would make it, but without its check of every value in Python;
+    any other column as it is (``pd.DataFrame`` decides)."""
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return values
+    try:
+        if (values != values).any():  # NaN: left to pandas
+            return values
+    except (TypeError, ValueError):
+        return values
+    return pd.arrays.ArrowStringArray(
+        pa.array(values, type=pa.large_string(), from_pandas=True), dtype=_STR)
 
 
 def _drop_non_data_rows(out: pd.DataFrame, data: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:

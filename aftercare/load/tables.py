@@ -103,12 +103,16 @@ def parse_km_field(frame, field, issues):
 
 def parse_amount(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Money: `1,234.50`, `¥1234`, `1234元`; negatives kept (refunds, unsettled -1.00)."""
-    text = raw.astype("string").str.strip()
+    text = raw.astype("string")
+    codes, uniq = pd.factorize(text)  # each distinct text once (what follows is per value)
+    text = pd.Series(uniq, dtype=text.dtype).str.strip()
     cleaned = text.str.replace(r"[,，¥￥元\s]", "", regex=True)
     values = pd.to_numeric(cleaned, errors="coerce")
     bad = values.isna() & cleaned.notna() & (cleaned != "") & ~cleaned.isin(["-", "--", "无"])
+    values = np.append(values.astype("float64").to_numpy(), np.nan)[codes]  # -1: missing
+    bad = np.append(bad.to_numpy(dtype=bool), False)[codes]
     issue = pd.Series(np.where(bad, "amount_unparseable", None), index=raw.index, dtype=object)
-    return values.astype("float64"), issue
+    return pd.Series(values, index=raw.index, dtype="float64", name=raw.name), issue
 
 
 def _phones(frame, issues):

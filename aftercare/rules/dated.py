@@ -107,7 +107,7 @@ def birthday(ctx: RuleContext, month_start: pd.Timestamp, callable_vehicles) -> 
     excluded, birthday known (the column, else the ID number). Due = the birthday in the
     month's year (29 Feb → 28 Feb). Rows carry ``customer_key`` and vehicle_id -1."""
     c = ctx.customers
-    owners = ctx.vehicles.loc[ctx.vehicles.index.isin(callable_vehicles), "customer_key"]
+    owners = ctx.vehicles["customer_key"].reindex(callable_vehicles)
     bday = pd.to_datetime(c["birthday"])
     keep = c.index.isin(owners.unique()) & bday.notna().to_numpy() & (
         bday.dt.month == month_start.month).to_numpy()

@@ -70,7 +70,7 @@ class Projection:
     """A straight odometer line per vehicle, the readings behind it and their problems."""
 
     vehicles: pd.DataFrame  # index vehicle_id; VEHICLE_COLUMNS
-    readings: pd.DataFrame  # vehicle_id, date, km, source, ro_key, kept, reject
+    readings: pd.DataFrame  # vehicle_id, date, km, source, ro_key, ro_pos, kept, reject
     fleet_daily_km: float
     issues: pd.DataFrame  # ISSUE_COLUMNS, one row per rejected reading or suspect rate
 
@@ -288,6 +288,7 @@ def _readings_frame(r: _Readings, kept, high_typo, rollback, repair_orders) -> p
             "km": r.km,
             "source": pd.Categorical.from_codes(is_ro.astype("int8"), ["delivery", "ro"]),
             "ro_key": pd.Series(ro_key, dtype=object),
+            "ro_pos": np.where(is_ro, r.src, -1),  # the RO's row position in the input
             "kept": kept,
             "reject": pd.Categorical.from_codes(reject, ["high_typo", "rollback"]),
         },

@@ -39,10 +39,12 @@ def _frame(vid, kind, due, basis, due_km=np.nan, note="") -> pd.DataFrame:
 
 
 def service_ros(ctx: RuleContext) -> pd.DataFrame:
-    """First-service and maintenance ROs (not deleted) on or before as_of."""
+    """First-service and maintenance ROs (not deleted) on or before as_of: the columns the
+    rules read, and ``_pos``, the RO's row position in ``ctx.ros``."""
     ros = ctx.ros
     keep = (~ros["deleted"] & ros["kind"].isin(SERVICE_KINDS)).to_numpy()
-    return ros.loc[keep, ["vehicle_id", "open_date", "ro_key", "kind"]]  # what rules read
+    out = ros.loc[keep, ["vehicle_id", "open_date", "ro_key", "kind"]]
+    return out.assign(_pos=np.flatnonzero(keep))
 
 
 def first_service(ctx: RuleContext) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -78,8 +80,9 @@ def maintenance(ctx: RuleContext) -> pd.DataFrame:
         return _frame([], "maintenance", [], [])
     proj = ctx.projection
     kept = proj.readings[(proj.readings["source"] == "ro") & proj.readings["kept"]]
-    kept_km = pd.Series(kept["km"].to_numpy(), index=kept["ro_key"].to_numpy())
-    ros = ros.assign(basis_km=ros["ro_key"].map(kept_km))
+    kept_km = np.full(len(ctx.ros), np.nan)  # by RO row position: no key hashing
+    kept_km[kept["ro_pos"].to_numpy()] = kept["km"].to_numpy()
+    ros = ros.assign(basis_km=kept_km[ros["_pos"].to_numpy()])
     need = ros["basis_km"].isna()
     if need.any():  # no kept reading: the projected km on its date
         ros.loc[need, "basis_km"] = mileage.km_on(

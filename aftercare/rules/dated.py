@@ -109,7 +109,8 @@ def birthday(ctx: RuleContext, month_start: pd.Timestamp, callable_vehicles) -> 
     c = ctx.customers
     owners = ctx.vehicles["customer_key"].reindex(callable_vehicles)
     bday = pd.to_datetime(c["birthday"])
-    keep = c.index.isin(owners.unique()) & bday.notna().to_numpy() & (
+    # object keys: isin on an Arrow-backed str index is ~7x slower
+    keep = c.index.astype(object).isin(owners.unique()) & bday.notna().to_numpy() & (
         bday.dt.month == month_start.month).to_numpy()
     some = c[keep]  # names are read only for this month's birthdays
     person = ~parse.is_organisation(some["customer_name"].astype("string"),

@@ -321,7 +321,8 @@ def _read_frame(path: Path, spec: dict) -> pd.DataFrame:
 
     # strings read dictionary-encoded: each distinct value becomes one Python str, shared
     text = [name + (":text" if col_spec["kind"] == "mixed" else "")
-            for name, col_spec in spec["columns"] if col_spec["kind"] in _TEXT_KINDS]
+            for name, col_spec in spec["columns"]
+            if col_spec["kind"] in ("str", "mixed") and col_spec.get("dict", True)]
     table = pq.read_table(path, read_dictionary=text)
     data = {}
     for name, col_spec in spec["columns"]:
@@ -346,7 +347,6 @@ def _read_frame(path: Path, spec: dict) -> pd.DataFrame:
 _TAGS = ["none", "str", "float", "int", "bool", "datetime", "timestamp", "date", "time",
          "timedelta", "pd_timedelta", "nat", "na", "np_float64", "np_int64", "np_bool"]
 _TAG = {t: i for i, t in enumerate(_TAGS)}
-_TEXT_KINDS = ("str", "mixed", "string")
 
 
 def _encode(s: pd.Series):
@@ -355,10 +355,12 @@ def _encode(s: pd.Series):
     if s.dtype == object:
         values = s.to_numpy(dtype=object)
         if _all_str_or_none(values):
-            return [("", pa.array(values, type=pa.string()))], {"kind": "str"}
+            return [("", pa.array(values, type=pa.string()))], {"kind": "str",
+                                                                 "dict": _repeats(values)}
         tags, texts = _tag_values(values)
         return ([(":tag", pa.array(tags, type=pa.int8())),
-                 (":text", pa.array(texts, type=pa.string()))], {"kind": "mixed"})
+                 (":text", pa.array(texts, type=pa.string()))],
+                {"kind": "mixed", "dict": _repeats(values)})
     dtype = s.dtype
     if isinstance(dtype, pd.StringDtype):
         spec = {"kind": "string", "storage": dtype.storage,
@@ -373,10 +375,21 @@ def _encode(s: pd.Series):
     raise Uncacheable(str(dtype))
 
 
+def _repeats(values: np.ndarray, sample: int = 10_000) -> bool:
+    """Whether a text column repeats its values (then it is read dictionary-encoded, each
+    distinct text one shared str): judged on its first rows. RO numbers do not repeat:
+    building a dictionary of them on reading only costs time."""
+    head = values[:sample]
+    try:
+        return len(pd.unique(head)) <= 0.5 * len(head)
+    except TypeError:  # unhashable values: no dictionary
+        return False
+
+
 def _decode(table, name: str, spec: dict) -> pd.Series:
     kind = spec["kind"]
     if kind == "str":
-        return pd.Series(_strings(table.column(name)), dtype=object)
+        return pd.Series(_strings(table.column(name)), dtype=object, copy=False)
     if kind == "mixed":
         tags = table.column(name + ":tag").to_numpy()
         texts = _strings(table.column(name + ":text"))
@@ -385,7 +398,7 @@ def _decode(table, name: str, spec: dict) -> pd.Series:
     if kind == "string":
         dtype = pd.StringDtype(spec["storage"], na_value=np.nan if spec["na"] == "nan"
                                else pd.NA)
-        return pd.Series(_strings(col), dtype=object).astype(dtype)
+        return pd.Series(dtype.__from_arrow__(col), dtype=dtype)  # no Python strs
     dtype = pd.api.types.pandas_dtype(spec["dtype"])
     if hasattr(dtype, "__from_arrow__"):
         return pd.Series(dtype.__from_arrow__(col), dtype=dtype)

@@ -105,7 +105,7 @@ class Distinct:
         self.index = raw.index
         self.name = raw.name
         self.rowwise = False
-        self._texts = self._nfkc = self._plain = None
+        self._texts = self._nfkc = self._plain = self._arrow = None
         self._memo: dict = {}
         if is_text_dtype(raw.dtype):
             self._init_text(raw)
@@ -144,11 +144,12 @@ class Distinct:
             else:
                 present = slice(None)
             codes[present] = np.arange(len(valid), dtype=np.intp)
-            uniq = valid.to_numpy(zero_copy_only=False)
+            self._arrow = valid
         else:
             enc = arr.dictionary_encode()
             codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-            uniq = enc.dictionary.to_numpy(zero_copy_only=False)
+            self._arrow = enc.dictionary
+        uniq = self._arrow.to_numpy(zero_copy_only=False)
         self.codes = codes
         self.uniq = pd.Series(uniq, dtype=object)
         self.kind = np.full(len(uniq), "str", dtype=object)
@@ -191,7 +192,8 @@ class Distinct:
     def plain(self) -> np.ndarray:
         """Which texts are :func:`plain_mask` plain. Computed once."""
         if self._plain is None:
-            self._plain = plain_mask(self.texts())
+            self._plain = plain_mask(self._arrow if self._arrow is not None else self.texts())
+            self._arrow = None  # (only needed for this)
         return self._plain
 
     def nfkc(self) -> pd.Series:
@@ -286,6 +288,8 @@ SPACE_CLASS = "".join(
 def _to_arrow(texts) -> pa.Array | None:
     """Texts as a pyarrow string array; None when pyarrow cannot take them (e.g. a lone
     surrogate) or they are not all str."""
+    if isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        return texts
     try:
         return pa.array(np.asarray(texts, dtype=object), type=pa.large_string())
     except (pa.ArrowException, TypeError, ValueError, UnicodeError):

@@ -38,7 +38,6 @@ Choices where the spec is silent (each marked ``# choice:`` below):
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -149,7 +148,7 @@ def _warranty(ctx: RuleContext) -> tuple[pd.Series, pd.Series]:
     ``service.warranty`` keeps the ends on or after as_of; asked with an early as_of it
     gives every computable end (explicit, else min(delivery + years, date reaching km))."""
     # choice: the same function with its as_of filter opened, then compared with as_of
-    every = service.warranty(dataclasses.replace(ctx, as_of=_EARLIEST))
+    every = service.warranty(ctx.replace(as_of=_EARLIEST))
     end = pd.Series(every["due_date"].to_numpy(dtype="datetime64[ns]"),
                     index=every["vehicle_id"].to_numpy()).reindex(ctx.vehicles.index)
     state = np.where(end.isna(), "unknown", np.where(end >= ctx.as_of, "in", "out"))
@@ -162,7 +161,7 @@ def _service_due(ctx: RuleContext) -> pd.DataFrame:
     cfg = {**ctx.cfg, "reminders": {**ctx.cfg["reminders"],
                                     "maintenance_max_lapse_months": _OPEN_WINDOW_MONTHS}}
     sched = ctx.schedule.assign(first_service_max_age_months=_OPEN_WINDOW_MONTHS)
-    opened = dataclasses.replace(ctx, cfg=cfg, schedule=sched)
+    opened = ctx.replace(cfg=cfg, schedule=sched)
     maint = service.maintenance(opened)
     first, _ = service.first_service(opened)
     both = pd.concat([maint, first], ignore_index=True)

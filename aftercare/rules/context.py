@@ -4,6 +4,7 @@ calendar, the mileage projection and each vehicle's schedule. Built once per run
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,6 +29,16 @@ class RuleContext:
     projection: mileage.Projection
     schedule: pd.DataFrame  # index = vehicle_id
     counts: dict  # what was left out before the rules, by reason (for the summary)
+
+    def replace(self, **changes) -> "RuleContext":
+        """A copy with ``changes``; what was computed from the ROs is carried over when
+        the ROs stay the same."""
+        new = dataclasses.replace(self, **changes)
+        if "ros" not in changes:
+            for name in ("visits", "_last_visit"):
+                if name in self.__dict__:
+                    new.__dict__[name] = self.__dict__[name]
+        return new
 
     @cached_property
     def visits(self) -> pd.DataFrame:

@@ -80,6 +80,8 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
     keep = ~ros_after & ros_all["vehicle_id"].isin(vehicles.index)
     if ro_columns is not None:
         ros = ros_all.loc[keep, [c for c in ro_columns if c in ros_all.columns]]
+    elif keep.all():  # the usual run (as_of today): no copy of every RO
+        ros = ros_all
     else:
         ros = ros_all.loc[keep]
     if integer_ro_keys:

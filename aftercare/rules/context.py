@@ -81,7 +81,7 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
     if ro_columns is not None:
         ros = ros_all.loc[keep, [c for c in ro_columns if c in ros_all.columns]]
     elif keep.all():  # the usual run (as_of today): no copy of every RO
-        ros = ros_all
+        ros = ros_all.copy(deep=False)  # copy-on-write: a new frame, no data copied
     else:
         ros = ros_all.loc[keep]
     if integer_ro_keys:

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aftercare.errors import BadFileError
 
@@ -506,19 +508,17 @@ _SAW_FIELDS = re.compile(r"saw (\d+)")
 
 def _max_per_line(utf8: bytes, delim: str) -> int:
     """The most ``delim`` characters (ASCII) on one line of UTF-8 text. In UTF-8 an
-    ASCII byte is always that character, so the bytes can be counted in numpy (a block
-    of lines at a time)."""
+    ASCII byte is always that character: the lines are cut from the bytes in numpy
+    and counted in pyarrow, without a Python string per line."""
     raw = np.frombuffer(utf8, dtype=np.uint8)
-    ends = np.append(np.flatnonzero(raw == ord("\n")), len(raw))  # where each line ends
-    best, start = 0, 0
-    for i in range(0, len(ends), 1 << 16):
-        block = ends[i : i + (1 << 16)]
-        at = np.flatnonzero(raw[start : block[-1]] == ord(delim))
-        if len(at):
-            before = np.searchsorted(at, block - start)  # delimiters before each line end
-            best = max(best, int(np.diff(before, prepend=0).max()))
-        start = int(block[-1])
-    return best
+    if not len(raw):
+        return 0
+    starts = np.flatnonzero(raw == ord("\n")) + 1
+    offsets = np.concatenate(([0], starts, [len(raw)]))  # the last line may be empty
+    lines = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(offsets) - 1,
+        [None, pa.py_buffer(offsets.astype(np.int64)), pa.py_buffer(utf8)])
+    return int(pc.max(pc.count_substring(lines, delim)).as_py())
 
 
 def _parse_csv_text(utf8: bytes, delim: str, width: int, quoting: int) -> pd.DataFrame:

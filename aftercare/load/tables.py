@@ -40,7 +40,7 @@ _STATUS = [  # vehicle status words → code (first match wins)
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
-    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return pd.Series(np.full(len(frame), None, dtype=object), index=frame.index, dtype=object)
 
 
 class _Fields:
@@ -78,9 +78,9 @@ def _record(issues: IssueLog, frame, parsed_issue: pd.Series, field: str, value=
 
 
 def parse_date_field(frame, field, issues, *, dayfirst, event=False, keep_time=False):
-    raw = _col(frame, field)
     if field not in frame.columns:
         return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    raw = frame[field]
     fn = parse.parse_datetimes if keep_time else parse.parse_dates
     res = fn(raw, dayfirst=dayfirst)
     _record(issues, frame, res.issue, field)

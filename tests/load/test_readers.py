@@ -122,6 +122,15 @@ def test_csv_quoted_fields_with_and_without_line_breaks(tmp_path, bom):
     assert _row(g, 2) == ["1", "x\ny"] and _row(g, 5) == ["3", "粤B"]
 
 
+@pytest.mark.parametrize("text", ["a", "a,b\n", "a,b,c\n,\n", "a\n\n,,,,", ",,\n,", "\n\n",
+                                  "粤,B\n,,\n", "x\n" + ",;," * 1000])
+def test_csv_width_counts_the_widest_line(text):
+    """The delimiter count of the widest line, counted on the bytes."""
+    from aftercare.load.readers import _max_per_line
+
+    assert _max_per_line(text.encode("utf-8"), ",") == max(ln.count(",") for ln in text.split("\n"))
+
+
 def test_csv_ragged_rows_wider_later_are_padded(tmp_path):
     """A row far below the header with more fields than any earlier row widens the grid; short rows pad with None."""
     lines = ["a,b"] + [f"{i},{i}" for i in range(120)] + ["x,y,z,w,extra"]

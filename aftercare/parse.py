@@ -460,7 +460,7 @@ def _plates(d: Distinct) -> np.ndarray:
         out = np.empty(len(t), dtype=object)
         if plain.any():  # no white space, '·', '・' or '•' in a plain text
             out[plain] = arrow_map(t, plain, lambda a: pc.replace_substring_regex(
-                pc.ascii_upper(a), r"[\-.]", ""), same=True)
+                pc.ascii_upper(a), r"[\-.]", ""), same=True, arrow=d.arrow())
         odd = ~plain
         if odd.any():
             out[odd] = t[odd].str.upper().str.replace(r"[\s\-·・•.]", "", regex=True)

@@ -193,8 +193,11 @@ class Distinct:
         """Which texts are :func:`plain_mask` plain. Computed once."""
         if self._plain is None:
             self._plain = plain_mask(self._arrow if self._arrow is not None else self.texts())
-            self._arrow = None  # (only needed for this)
         return self._plain
+
+    def arrow(self) -> pa.Array | None:
+        """The distinct texts as a pyarrow array, when they came from one (else None)."""
+        return self._arrow
 
     def nfkc(self) -> pd.Series:
         """:func:`nfkc` of :meth:`texts` (computed once; do not modify in place)."""
@@ -267,12 +270,15 @@ def is_blank(texts: pd.Series, tokens=BLANK_TOKENS, plain: np.ndarray | None = N
     return out
 
 
-def arrow_map(texts, mask: np.ndarray, fn, *, same: bool = False) -> np.ndarray:
+def arrow_map(texts, mask: np.ndarray, fn, *, same: bool = False, arrow=None) -> np.ndarray:
     """``fn`` (pyarrow compute on a string array) over ``texts[mask]``, as numpy.
     ``same``: where the result equals the text, keep the text's own str object (so a
-    value that needs no change is not held twice in memory)."""
+    value that needs no change is not held twice in memory). ``arrow``: ``texts`` as a
+    pyarrow array already, if at hand."""
     old = np.asarray(texts, dtype=object)[mask]
-    new = fn(pa.array(old, type=pa.large_string())).to_numpy(zero_copy_only=False)
+    arr = arrow.filter(pa.array(mask)) if arrow is not None else pa.array(
+        old, type=pa.large_string())
+    new = fn(arr).to_numpy(zero_copy_only=False)
     if same:
         new = np.where(new == old, old, new)
     return new

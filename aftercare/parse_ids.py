@@ -52,7 +52,7 @@ def parse_vin(raw: pd.Series) -> ParsedSeries:
     shaped = np.zeros(len(t), dtype=bool)
     if plain.any():  # no white space in a plain text: the same in pyarrow, faster
         v[plain] = arrow_map(t, plain, lambda a: pc.replace_substring_regex(
-            pc.ascii_upper(a), r"[\-_]", ""), same=True)
+            pc.ascii_upper(a), r"[\-_]", ""), same=True, arrow=d.arrow())
         shaped[plain] = arrow_map(v, plain, lambda a: pc.match_substring_regex(
             a, f"^{VIN_CHARS}$"))
     odd = ~plain

@@ -202,16 +202,20 @@ def _exact_iso(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         chars = np.frombuffer(sub.buffers()[2], dtype=np.uint8)
         chars = chars[offsets[0] : offsets[0] + width * len(rows)].reshape(-1, width)
         ok = np.ones(len(rows), dtype=bool)
-        num = []  # each digit's value, one column at a time
         for j, want in enumerate(_ISO_SHAPE[:width]):
-            if want == "0":
-                digit = chars[:, j] - np.uint8(48)  # wraps below '0': > 9 then
-                ok &= digit <= 9
-                num.append(digit.astype(np.int32))
-            else:
+            if want != "0":
                 ok &= chars[:, j] == ord(want)
-        pair = [a * 10 + b for a, b in zip(num[4::2], num[5::2])]  # month, day, h, min, s
-        y = num[0] * 1000 + num[1] * 100 + num[2] * 10 + num[3]
+
+        def number(*cols):  # the digits at these positions as a number (checked digits)
+            out = np.zeros(len(rows), dtype=np.int32)
+            for j in cols:
+                digit = chars[:, j] - np.uint8(48)  # wraps below '0': > 9 then
+                ok[:] &= digit <= 9
+                out = out * 10 + digit
+            return out
+
+        y = number(0, 1, 2, 3)
+        pair = [number(j, j + 1) for j in range(5, width, 3)]  # month, day, h, min, s
         m, d = pair[0], pair[1]
         ok &= (y >= _MIN_YEAR) & (y <= _MAX_YEAR) & (m >= 1) & (m <= 12) & (d >= 1)
         leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
@@ -231,6 +235,10 @@ def _exact_iso(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         out[rows] = (days * 86400 + secs).astype("datetime64[s]").astype("datetime64[ns]")
         which[rows] = True
     return out, which
+
+
+def _one_chunk(arr: pa.ChunkedArray) -> pa.Array:
+    return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
 
 
 def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -259,7 +267,7 @@ def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             out[rows], handled[rows] = vals[ok], True
     todo = np.flatnonzero(is_str)
     if is_text_dtype(raw.dtype):  # the usual shapes, straight from the bytes
-        vals, exact = _exact_iso(pa.chunked_array(raw.array.__arrow_array__()).combine_chunks())
+        vals, exact = _exact_iso(_one_chunk(raw.array.__arrow_array__()))
         out[exact], handled[exact] = vals[exact], True
         todo = todo[~exact[todo]]
     if len(todo):  # each format over the distinct texts left, in C

@@ -133,7 +133,8 @@ class Distinct:
 
     def _init_text(self, raw: pd.Series) -> None:
         # in pyarrow: only the distinct values become Python objects, not every row's
-        arr = raw.array.__arrow_array__().combine_chunks()
+        arr = raw.array.__arrow_array__()
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
         n = len(arr)
         valid = arr.drop_null() if arr.null_count else arr
         if _mostly_unique(valid):

@@ -62,6 +62,12 @@ class _Fields:
             self._distinct[name] = d
         return self._distinct[name]
 
+    def last(self, name: str) -> Distinct:
+        """``self[name]`` for its last reader: no longer kept afterwards."""
+        d = self[name]
+        self._distinct.pop(name, None)
+        return d
+
     def drop(self, mask) -> "_Fields":
         """Without the rows of ``mask`` (a boolean Series on the frame's index)."""
         if not mask.any():
@@ -160,7 +166,7 @@ def owner_fields(fields: _Fields, issues, *, dayfirst) -> pd.DataFrame:
     frame = fields.frame
     out = pd.DataFrame(index=frame.index)
     out["customer_id"] = _text(fields, "customer_id")
-    out["customer_name"] = _text(fields, "customer_name")
+    out["customer_name"] = parse.normalise_text(fields.last("customer_name"))
     ph = _phones(frame, issues)
     out["mobile"] = ph.primary
     out["mobile_type"] = ph.primary_type
@@ -185,7 +191,7 @@ def parse_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> 
     frame = fields.frame
     vin = parse.parse_vin(fields["vin"])
     _record(issues, frame, vin.issue, "vin")
-    plate = parse.normalise_plate(fields["plate"])
+    plate = parse.normalise_plate(fields.last("plate"))
     out = pd.DataFrame(index=frame.index)
     out["vin"] = vin.values
     out["plate"] = plate
@@ -288,7 +294,7 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     _record(vin_issues, frame, first_bad, "vin")
     bad_vins = vin.values[first_bad.notna()].to_numpy(dtype=object)
     out["vin"] = vin.values
-    out["plate"] = parse.normalise_plate(fields["plate"])
+    out["plate"] = parse.normalise_plate(fields.last("plate"))
     out["open_date"] = parse_date_field(frame, "open_date", issues, dayfirst=dayfirst, event=True)
     out["close_date"] = parse_date_field(frame, "close_date", issues, dayfirst=dayfirst,
                                          event=True)
@@ -297,7 +303,7 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     out["mileage"] = parse_km_field(frame, "mileage", issues)
     out["service_type"] = _text(fields, "service_type")
     if "service_type" in frame.columns:
-        kind = parse.map_service_type(fields["service_type"], extra_types)
+        kind = parse.map_service_type(fields.last("service_type"), extra_types)
         _record(issues, frame, kind.issue, "service_type")
         out["kind"] = kind.values
     else:

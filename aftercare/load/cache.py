@@ -332,7 +332,7 @@ def _read_frame(path: Path, spec: dict) -> pd.DataFrame:
     else:
         index = pd.Index(table.column(_INDEX).to_numpy(), dtype="int64")
     columns = pd.Index(list(data), dtype=spec["columns_dtype"])
-    out = pd.DataFrame(dict(enumerate(data.values())))  # positional: no alignment
+    out = pd.DataFrame(dict(enumerate(data.values())), copy=False)  # positional
     if not len(out.columns):
         out = pd.DataFrame(index=range(table.num_rows))
     out.index = index
@@ -402,7 +402,7 @@ def _decode(table, name: str, spec: dict) -> pd.Series:
     dtype = pd.api.types.pandas_dtype(spec["dtype"])
     if hasattr(dtype, "__from_arrow__"):
         return pd.Series(dtype.__from_arrow__(col), dtype=dtype)
-    return pd.Series(col.to_numpy(), dtype=dtype)
+    return pd.Series(col.to_numpy(), dtype=dtype, copy=False)
 
 
 def _strings(col) -> np.ndarray:

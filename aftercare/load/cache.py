@@ -56,6 +56,7 @@ import pandas as pd
 # Bump when the layout or the meaning of a cached entry changes. Changes to the parsing
 # code need no bump: the source digest (_code_digest) is part of every key.
 LOADER_VERSION = "1"
+WRITE_CHUNK_ROWS = 500_000
 MAX_AGE_DAYS = 30
 _TMP_MAX_AGE_S = 24 * 3600
 _MANIFEST = "manifest.json"
@@ -301,16 +302,28 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> dict:
     if index.dtype.kind != "i" or index.nlevels != 1 or index.name is not None or (
             isinstance(index, pd.RangeIndex) and index.step != 1):
         raise Uncacheable("index")
-    arrays = [pa.array(index.to_numpy(dtype="int64"), type=pa.int64())]
-    fields = [_INDEX]
-    columns = []
-    for name in names:
-        col_arrays, spec = _encode(frame[name])
-        for suffix, arr in col_arrays:
-            arrays.append(arr)
-            fields.append(name + suffix)
-        columns.append([name, spec])
-    pq.write_table(pa.Table.from_arrays(arrays, names=fields), path, compression="snappy")
+    specs = [_spec(frame[name]) for name in names]
+    columns = [[name, spec] for name, spec in zip(names, specs)]
+    # written a chunk of rows at a time: only one chunk's Arrow copy exists at once (a
+    # dealer group's joined ROs are gigabytes)
+    index_values = index.to_numpy(dtype="int64")
+    writer = None
+    try:
+        for start in range(0, max(len(frame), 1), WRITE_CHUNK_ROWS):
+            part = frame.iloc[start:start + WRITE_CHUNK_ROWS]
+            arrays = [pa.array(index_values[start:start + WRITE_CHUNK_ROWS], type=pa.int64())]
+            fields = [_INDEX]
+            for name, spec in zip(names, specs):
+                for suffix, arr in _arrays(part[name], spec):
+                    arrays.append(arr)
+                    fields.append(name + suffix)
+            table = pa.Table.from_arrays(arrays, names=fields)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="snappy")
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
     return {"columns": columns, "columns_dtype": str(frame.columns.dtype),
             "index": "range" if isinstance(index, pd.RangeIndex) else "int64",
             "start": int(index.start) if isinstance(index, pd.RangeIndex) else 0}
@@ -349,30 +362,46 @@ _TAGS = ["none", "str", "float", "int", "bool", "datetime", "timestamp", "date",
 _TAG = {t: i for i, t in enumerate(_TAGS)}
 
 
-def _encode(s: pd.Series):
-    import pyarrow as pa
-
+def _spec(s: pd.Series) -> dict:
+    """How a column is stored, decided on the whole column."""
     if s.dtype == object:
         values = s.to_numpy(dtype=object)
-        if _all_str_or_none(values):
-            return [("", pa.array(values, type=pa.string()))], {"kind": "str",
-                                                                 "dict": _repeats(values)}
-        tags, texts = _tag_values(values)
-        return ([(":tag", pa.array(tags, type=pa.int8())),
-                 (":text", pa.array(texts, type=pa.string()))],
-                {"kind": "mixed", "dict": _repeats(values)})
+        kind = "str" if _all_str_or_none(values) else "mixed"
+        return {"kind": kind, "dict": _repeats(values)}
     dtype = s.dtype
     if isinstance(dtype, pd.StringDtype):
-        spec = {"kind": "string", "storage": dtype.storage,
+        return {"kind": "string", "storage": dtype.storage,
                 "na": "nan" if dtype.na_value is not pd.NA else "NA"}
-        arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string())
-        return [("", arr)], spec
     if isinstance(dtype, (pd.BooleanDtype, pd.Int64Dtype, pd.Float64Dtype)):
-        return [("", pa.array(s.array, from_pandas=True))], {"kind": "dtype",
-                                                              "dtype": str(dtype)}
+        return {"kind": "dtype", "dtype": str(dtype)}
     if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":  # numpy: Arrow keeps units
-        return [("", pa.array(s.to_numpy()))], {"kind": "dtype", "dtype": str(dtype)}
+        return {"kind": "dtype", "dtype": str(dtype)}
     raise Uncacheable(str(dtype))
+
+
+def _arrays(s: pd.Series, spec: dict) -> list:
+    """(name suffix, Arrow array) for (a chunk of) a column stored as ``spec`` says."""
+    import pyarrow as pa
+
+    kind = spec["kind"]
+    if kind == "str":
+        return [("", pa.array(s.to_numpy(dtype=object), type=pa.string()))]
+    if kind == "mixed":
+        tags, texts = _tag_values(s.to_numpy(dtype=object))
+        return [(":tag", pa.array(tags, type=pa.int8())),
+                (":text", pa.array(texts, type=pa.string()))]
+    if kind == "string":
+        if spec["storage"] == "pyarrow":  # Arrow already: no Python strs
+            return [("", pa.array(s.array).cast(pa.string()))]
+        return [("", pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string()))]
+    if isinstance(s.dtype, np.dtype):
+        return [("", pa.array(s.to_numpy()))]
+    return [("", pa.array(s.array, from_pandas=True))]
+
+
+def _encode(s: pd.Series):
+    spec = _spec(s)
+    return _arrays(s, spec), spec
 
 
 def _repeats(values: np.ndarray, sample: int = 10_000) -> bool:

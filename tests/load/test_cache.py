@@ -378,9 +378,13 @@ def test_unwritable_cache_is_no_error(tmp_path):
     assert_same_dataset(load_folder(folder, defaults(), cache_dir=None), ds)
 
 
-def test_codec_round_trips_every_kind_of_column(tmp_path):
+@pytest.mark.parametrize("chunk", [500_000, 4, 1])
+def test_codec_round_trips_every_kind_of_column(tmp_path, monkeypatch, chunk):
     """Object columns with mixed values (None vs NaN, 1 vs 1.0 vs True, dates, times),
-    str/boolean/Int64/datetime64/timedelta64 columns, gaps in the index, empty frames."""
+    str/boolean/Int64/datetime64/timedelta64 columns, gaps in the index, empty frames;
+    written in one piece or a few rows at a time (chunks whose columns are all missing
+    included)."""
+    monkeypatch.setattr(cache, "WRITE_CHUNK_ROWS", chunk)
     values = [None, np.nan, "文字", "", 1, 1.0, 1.5, True, False, 2**70,
               dt.datetime(2024, 1, 5, 9, 30, 1, 123), dt.date(2024, 1, 5), dt.time(9, 30),
               dt.timedelta(days=1, seconds=3), pd.Timestamp("2024-01-05 00:00:00.000000001"),

@@ -297,18 +297,25 @@ def parse_dates(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
     if not isinstance(raw, pd.Series):
         raw = pd.Series(raw, dtype=object)
     fast, handled = _fast_pass(raw)
+    values = fast.astype("datetime64[D]").astype("datetime64[ns]")
+    return _with_fast_pass(raw, values, handled,
+                           lambda rows: _parse_dates_slow(rows, dayfirst=dayfirst))
+
+
+def _with_fast_pass(raw: pd.Series, values: np.ndarray, handled: np.ndarray,
+                    slow) -> ParsedSeries:
+    """The fast pass's ``values`` where it ``handled`` a row, ``slow(rows)`` for the rest
+    (only they go through the row-by-row steps)."""
     if handled.all():
-        values = fast.astype("datetime64[D]").astype("datetime64[ns]")
         return ParsedSeries(pd.Series(values, index=raw.index),
                             pd.Series([None] * len(raw), index=raw.index, dtype=object))
-    if handled.any():
-        rest = _parse_dates_slow(raw[~handled], dayfirst=dayfirst)
-        values = fast.astype("datetime64[D]").astype("datetime64[ns]")
-        values[~handled] = rest.values.to_numpy(dtype="datetime64[ns]")
-        issue = pd.Series([None] * len(raw), index=raw.index, dtype=object)
-        issue[~handled] = rest.issue.to_numpy()
-        return ParsedSeries(pd.Series(values, index=raw.index), issue)
-    return _parse_dates_slow(raw, dayfirst=dayfirst)
+    if not handled.any():
+        return slow(raw)
+    rest = slow(raw[~handled])
+    values[~handled] = rest.values.to_numpy(dtype="datetime64[ns]")
+    issue = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+    issue[~handled] = rest.issue.to_numpy()
+    return ParsedSeries(pd.Series(values, index=raw.index), issue)
 
 
 def _parse_dates_slow(raw: pd.Series, *, dayfirst: bool) -> ParsedSeries:
@@ -344,16 +351,8 @@ def parse_datetimes(raw: pd.Series, *, dayfirst: bool = False) -> ParsedSeries:
     if not isinstance(raw, pd.Series):
         raw = pd.Series(raw, dtype=object)
     fast, handled = _fast_pass(raw)
-    if handled.all():
-        return ParsedSeries(pd.Series(fast, index=raw.index),
-                            pd.Series([None] * len(raw), index=raw.index, dtype=object))
-    if handled.any():  # every step below is row by row: only the rest need it
-        rest = _parse_datetimes_slow(raw[~handled], dayfirst=dayfirst)
-        fast[~handled] = rest.values.to_numpy(dtype="datetime64[ns]")
-        issue = pd.Series([None] * len(raw), index=raw.index, dtype=object)
-        issue[~handled] = rest.issue.to_numpy()
-        return ParsedSeries(pd.Series(fast, index=raw.index), issue)
-    return _parse_datetimes_slow(raw, dayfirst=dayfirst)
+    return _with_fast_pass(raw, fast, handled,
+                           lambda rows: _parse_datetimes_slow(rows, dayfirst=dayfirst))
 
 
 def _parse_datetimes_slow(raw: pd.Series, *, dayfirst: bool) -> ParsedSeries:

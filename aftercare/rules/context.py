@@ -16,6 +16,9 @@ from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.schedule import vehicle_schedule
 
 GONE_STATUSES = ("scrapped", "sold", "transferred")
+#: what the rules read of a visit (a group's 7M ROs have ~40 columns: copying them all
+#: for the visits alone cost ~2 GB)
+VISIT_COLUMNS = ["vehicle_id", "open_date", "close_date", "ro_key", "ro_no", "kind", "amount"]
 
 
 @dataclass
@@ -42,9 +45,10 @@ class RuleContext:
 
     @cached_property
     def visits(self) -> pd.DataFrame:
-        """Customer visits: not deleted, not internal (computed once per context; a
-        ``dataclasses.replace`` copy computes its own)."""
-        return self.ros[self.ros["is_visit"]]
+        """Customer visits: not deleted, not internal; the columns the rules read
+        (:data:`VISIT_COLUMNS`). Computed once per context; :meth:`replace` keeps it."""
+        cols = [c for c in VISIT_COLUMNS if c in self.ros.columns]
+        return self.ros.loc[self.ros["is_visit"].to_numpy(dtype=bool), cols]
 
     def last_visit(self) -> pd.Series:
         """Latest customer-visit date per vehicle (index vehicle_id; missing → absent)."""

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -21,6 +20,7 @@ import aftercare.load as loader  # noqa: E402
 from aftercare.cli import run  # noqa: E402
 from aftercare.config import defaults, merge  # noqa: E402
 from aftercare.load import cache, load_folder  # noqa: E402
+from tests.load.files import csv, xlsx  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 GOOD_VIN = "1M8GDM9AXKP042788"
@@ -66,22 +66,6 @@ def reads(monkeypatch):
 def entries(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if not p.name.startswith(".")) \
         if root.exists() else []
-
-
-def xlsx(path: Path, rows, *, sheet="Sheet1"):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=1):
-            ws.cell(row=r, column=c, value=value)
-    wb.save(path)
-    return path
-
-
-def csv(path: Path, lines, encoding="utf-8"):
-    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
-    return path
 
 
 def set_mtime(path: Path, day: int) -> None:

@@ -3,32 +3,15 @@
 import os
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
 
 from aftercare.config import defaults, merge
 from aftercare.errors import BadFileError, MissingColumnError
 from aftercare.load import load_folder
+from tests.load.files import csv, xlsx
 
 REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
-
-
-def xlsx(path: Path, rows, *, start_col=1, sheet="Sheet1"):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=start_col):
-            ws.cell(row=r, column=c, value=value)
-    wb.save(path)
-    return path
-
-
-def csv(path: Path, lines, encoding="utf-8"):
-    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
-    return path
-
 
 VEH_HEADER = ["VIN", "车牌号", "客户编号", "品牌", "车型", "交车日期"]
 GOOD_VIN = "1M8GDM9AXKP042788"

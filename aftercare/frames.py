@@ -26,3 +26,13 @@ def join_unique(frame: pd.DataFrame, key, col: str, sep: str = ";") -> pd.Series
         many = sub[several].groupby(keys, sort=False)[col].agg(sep.join)
         one = pd.concat([one, many])
     return one.reindex(index).astype(object)
+
+
+def latest_rows(frame: pd.DataFrame, key: str, day: str, tie: str) -> pd.DataFrame:
+    """One row per ``key`` (the index): among its rows on its greatest ``day``, the one with
+    the greatest ``tie`` (missing ``tie`` counts as greatest; the last such row on a
+    tie). Only the rows of each key's greatest day are sorted, not the whole frame."""
+    greatest = frame.groupby(key)[day].transform("max")
+    on_day = frame[(frame[day] == greatest).to_numpy()]
+    return (on_day.sort_values([key, tie], kind="stable")
+            .drop_duplicates(key, keep="last").set_index(key))

@@ -45,3 +45,17 @@ def test_same_as_per_group_join(rows):
     got = join_unique(f, "k", "v")
     assert got.to_dict() == slow(f, "k", "v")
     assert list(got.index) == list(slow(f, "k", "v"))
+
+
+def test_latest_rows_takes_the_last_day_then_the_greatest_tie():
+    """Per key: rows of its greatest day only, then the greatest tie value (missing counts
+    as greatest), the last such row on a tie; other days' higher values are ignored."""
+    from aftercare.frames import latest_rows
+
+    f = pd.DataFrame({"v": [1, 1, 1, 2, 2, 3, 3],
+                      "day": [5, 9, 9, 3, 3, 4, 4],
+                      "km": [999.0, 10.0, 20.0, 7.0, 7.0, 1.0, np.nan],
+                      "tag": list("abcdefg")})
+    got = latest_rows(f, "v", "day", "km")
+    assert got["tag"].to_dict() == {1: "c", 2: "e", 3: "g"}
+    assert list(got.index) == [1, 2, 3]

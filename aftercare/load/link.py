@@ -68,13 +68,6 @@ def _lookup(keys: pd.Series, ids: np.ndarray, wanted: pd.Series) -> np.ndarray:
     return out
 
 
-def _unique_map(keys: pd.Series, ids: pd.Series) -> pd.Series:
-    """key → id, the last one winning for a repeated key; missing keys dropped."""
-    frame = pd.DataFrame({"k": keys.to_numpy(), "v": ids.to_numpy()}).dropna(subset=["k"])
-    frame = frame.drop_duplicates("k", keep="last")
-    return pd.Series(frame["v"].to_numpy(), index=frame["k"].to_numpy())
-
-
 def _fill_from_ros(vehicles: pd.DataFrame, ros: pd.DataFrame) -> pd.DataFrame:
     """Gaps in a vehicle's own columns filled from its latest RO (plate, owner, model…)."""
     cols = [c for c in [*VEHICLE_FROM_RO, *OWNER_COLUMNS] if c in ros.columns]

@@ -38,11 +38,11 @@ Choices where the spec is silent (each marked ``# choice:`` below):
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
 from aftercare.errors import ConfigError
+from aftercare.frames import latest_rows
 from aftercare.rules import mileage, service
 from aftercare.rules.context import GONE_STATUSES, RuleContext
 
@@ -96,13 +96,9 @@ def bands_on(ctx: RuleContext, day=None) -> pd.DataFrame:
     delivery = delivery[v.index]
     visits = ctx.visits[["vehicle_id", "open_date", "ro_key", "kind"]]
     opened = _day(visits["open_date"]).to_numpy()
-    visits = visits[opened <= day.to_datetime64()].assign(_d=opened[opened <= day.to_datetime64()])
-    # each vehicle's last visit: its latest day, then the greatest ro_key that day (the
-    # last such row on a tie); only the rows of each vehicle's latest day are sorted
-    latest_day = visits.groupby("vehicle_id")["_d"].transform("max")
-    latest = (visits[(visits["_d"] == latest_day).to_numpy()]
-              .sort_values(["vehicle_id", "ro_key"], kind="stable")
-              .drop_duplicates("vehicle_id", keep="last").set_index("vehicle_id"))
+    by_day = opened <= day.to_datetime64()
+    # each vehicle's last visit: its latest day, then the greatest ro_key that day
+    latest = latest_rows(visits[by_day].assign(_d=opened[by_day]), "vehicle_id", "_d", "ro_key")
     seen = latest["_d"].reindex(v.index)
     kind = latest["kind"].reindex(v.index).astype(object)
     from_delivery = seen.isna() & delivery.notna()

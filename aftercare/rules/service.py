@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aftercare.frames import latest_rows
 from aftercare.rules import mileage
 from aftercare.rules.context import RuleContext, add_months, add_years
 
@@ -88,12 +89,8 @@ def maintenance(ctx: RuleContext) -> pd.DataFrame:
         ros.loc[need, "basis_km"] = mileage.km_on(
             proj, ros.loc[need, "vehicle_id"].to_numpy(),
             ros.loc[need, "open_date"].to_numpy()).to_numpy()
-    # the basis: each vehicle's latest service day, then its highest km that day (the
-    # last such row on a tie); only the rows of that day are sorted
-    latest_day = ros.groupby("vehicle_id")["open_date"].transform("max")
-    last = (ros[(ros["open_date"] == latest_day).to_numpy()]
-            .sort_values(["vehicle_id", "basis_km"], kind="stable")
-            .groupby("vehicle_id").tail(1).set_index("vehicle_id"))
+    # the basis: each vehicle's latest service day, then its highest km that day
+    last = latest_rows(ros, "vehicle_id", "open_date", "basis_km")
     vid = last.index
     lapse = ctx.cfg["reminders"]["maintenance_max_lapse_months"]
     last_seen = ctx.last_visit().reindex(vid)

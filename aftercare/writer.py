@@ -990,26 +990,23 @@ def _distinct_texts(uniques: np.ndarray, kind: str, mask: bool) -> pa.Array:
 
 def _number_tails(s: pd.Series, col: _Column) -> pa.Array | None:
     dtype = s.dtype
-    if not isinstance(dtype, np.dtype):  # Int64, Float64 …: missing → NaN → empty cell
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+    if isinstance(dtype, np.dtype):
+        if dtype.kind not in "iuf":
             return None
-        arr = s.to_numpy(dtype="float64", na_value=np.nan)
-        fin = np.isfinite(arr)
-        if fin.any() and np.abs(arr[fin]).max() >= _MAX_EXACT_INT:
-            return None  # long integers: text, per value
-        dtype = arr.dtype
-        s = pd.Series(arr, index=s.index)
-    if dtype.kind not in "iuf":
-        return None
-    arr = s.to_numpy()
-    if dtype.kind == "f":
-        arr = arr.astype("float64", copy=False)
-        ok = np.isfinite(arr)
+        arr = s.to_numpy()
+        integral = dtype.kind != "f"
+    elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        arr = s.to_numpy(dtype="float64", na_value=np.nan)  # Int64, Float64 …: NA → empty
+        integral = True  # may hold long integers
     else:
-        if len(arr) and not (arr.min() > -_MAX_EXACT_INT and arr.max() < _MAX_EXACT_INT):
-            return None
-        ok = None
-    text = pa.array(arr).cast(pa.string())
+        return None
+    ok = np.isfinite(arr) if arr.dtype.kind == "f" else None
+    shown = arr if ok is None else arr[ok]
+    if integral and len(shown) and not (shown.min() > -_MAX_EXACT_INT
+                                        and shown.max() < _MAX_EXACT_INT):
+        return None  # long integers: text, per value
+    text = pa.array(arr.astype("float64", copy=False) if ok is not None else arr).cast(
+        pa.string())
     out = pc.binary_join_element_wise(f"{col.style}><v>", text, "</v></c>", "")
     return out if ok is None or ok.all() else pc.if_else(pa.array(ok), out, _NULL_STR)
 

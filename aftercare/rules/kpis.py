@@ -255,6 +255,7 @@ class KpiInputs:
                          if len(ros) else None)
         self.vehicles = ds.vehicles.set_index("vehicle_id", drop=False)
         self._contexts: dict[pd.Timestamp, RuleContext] = {}
+        self._kept: set[pd.Timestamp] = set()
         self._months: dict[pd.Timestamp, list[KpiResult]] = {}
         self._schedule: pd.DataFrame | None = None
         self._calendar: WorkCalendar | None = None
@@ -284,11 +285,23 @@ class KpiInputs:
 
     # -- rule contexts
     def context(self, as_of) -> RuleContext:
-        """The rule context at ``as_of``, as :func:`prepare` cuts it (cached)."""
+        """The rule context at ``as_of``, as :func:`prepare` cuts it.
+
+        Cached, but only the latest one and those :meth:`keep_context` names: a month's
+        KPIs ask for the same context several times, while the report's 13 months each
+        want their own (a dealer group's context holds ~1 GB: all 13 would not fit in
+        12 GB). An older context is dropped before the next one is built."""
         as_of = pd.Timestamp(as_of).normalize()
         if as_of not in self._contexts:
+            for old in [d for d in self._contexts if d not in self._kept]:
+                del self._contexts[old]
             self._contexts[as_of] = self._cut(as_of)
         return self._contexts[as_of]
+
+    def keep_context(self, as_of) -> None:
+        """Keep the context at ``as_of`` once built (the report month's, which the
+        report reads again after the trend months)."""
+        self._kept.add(pd.Timestamp(as_of).normalize())
 
     def _cut(self, as_of: pd.Timestamp) -> RuleContext:
         # context.prepare itself, with the as_of-independent pieces built once
@@ -374,6 +387,7 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
     matched contact-log rows."""
     inp = _inputs(source, cfg, logs)
     m = _Month.of(month)
+    inp.keep_context(m.start - pd.Timedelta(days=1))  # report.build reads it again
     results = compute_month(inp, m.start, cfg)
     trend = []
     for k in range(trend_months - 1, -1, -1):  # the months, oldest first

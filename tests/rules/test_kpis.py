@@ -153,6 +153,25 @@ def test_kpi_contexts_equal_prepare():
         pd.testing.assert_frame_equal(a.projection.vehicles, b.projection.vehicles)
 
 
+def test_report_holds_few_contexts():
+    """The report computes 13 months (M, the 11 trend months before it, M−12) but holds at most two rule contexts at once: the
+    report month's (kept: report.build reads it again) and the latest one; the kept one is
+    the very object build reads, not a rebuilt copy."""
+    ds = _random_dataset(5)
+    cfg = config()
+    inp = kpis.KpiInputs(ds, cfg)
+    built = []
+    cut = inp._cut
+    inp._cut = lambda as_of: built.append(as_of) or cut(as_of)
+    kpis.compute_report(inp, OCT, cfg)
+    assert len(built) == 13
+    assert set(inp._contexts) == {T("2026-09-30"), T("2025-09-30")}
+    kept = inp._contexts[T("2026-09-30")]
+    assert inp.context("2026-09-30") is kept and len(built) == 13
+    inp.context("2026-03-31")  # a third: the unkept latest one makes way
+    assert set(inp._contexts) == {T("2026-09-30"), T("2026-03-31")}
+
+
 def test_first_service_rate_12m():
     """Delivered in 2025-10: P (10-01) first service 2026-10-01, exactly 12 months (both
     days count); Q (10-31) maintenance 2026-10-31; R (10-15) first service 2026-10-16, a

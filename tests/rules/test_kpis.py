@@ -172,6 +172,29 @@ def test_report_holds_few_contexts():
     assert set(inp._contexts) == {T("2026-09-30"), T("2026-03-31")}
 
 
+def test_kpis_read_only_the_kpi_ro_columns():
+    """The sample's report is the same when the ROs keep only KPI_RO_COLUMNS (what
+    `report` does to save memory): every KPI, its members and the log tables."""
+    from pathlib import Path
+
+    from aftercare.config import load_config
+    from aftercare.load import load_folder
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = load_config(root / "examples" / "sample" / "aftercare.toml")
+    ds = load_folder(root / "sample_data", cfg)
+    slim = kpis.kpi_dataset(ds)
+    assert len(slim.repair_orders.columns) < len(ds.repair_orders.columns) - 10
+    full, cut = (kpis.compute_report(d, OCT, cfg, trend_months=3) for d in (ds, slim))
+    for a, b in zip(full.results + [r for _, m in full.trend for r in m.values()],
+                    cut.results + [r for _, m in cut.trend for r in m.values()]):
+        assert (a.kpi, a.numerator, a.denominator, a.value) == \
+            (b.kpi, b.numerator, b.denominator, b.value)
+        if a.members is not None:
+            pd.testing.assert_frame_equal(a.members, b.members)
+    assert any(r.denominator for r in full.results)
+
+
 def test_first_service_rate_12m():
     """Delivered in 2025-10: P (10-01) first service 2026-10-01, exactly 12 months (both
     days count); Q (10-31) maintenance 2026-10-31; R (10-15) first service 2026-10-16, a

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aftercare import memory
 from aftercare.load import Dataset, load_folder
 from aftercare.rules import kpis
 
@@ -111,6 +112,7 @@ def run_report(*, data_dir: Path, out_dir: Path, cfg: dict, month: dt.date, lang
         ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
     logs = logs_mod.gather(ds, out_dir, cfg)
     ds = kpis.kpi_dataset(ds)  # the other RO columns freed before the 13 months
+    memory.release()
     res = build(ds, cfg, month=month, lang=lang, logs=logs.rows, log_issues=logs.issues)
     out_dir.mkdir(parents=True, exist_ok=True)
     sheets, extra = report_sheets(res["report"], res["issues"], lang)

@@ -53,6 +53,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from aftercare import memory
 from aftercare.rules import service
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.churn import BAND_CODES, band_edges
@@ -304,8 +305,11 @@ class KpiInputs:
         12 GB). An older context is dropped before the next one is built."""
         as_of = pd.Timestamp(as_of).normalize()
         if as_of not in self._contexts:
-            for old in [d for d in self._contexts if d not in self._kept]:
-                del self._contexts[old]
+            old = [d for d in self._contexts if d not in self._kept]
+            for d in old:
+                del self._contexts[d]
+            if old:
+                memory.release()
             self._contexts[as_of] = self._cut(as_of)
         return self._contexts[as_of]
 

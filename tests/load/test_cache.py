@@ -447,3 +447,30 @@ def test_manifest_is_json_with_sheets(tmp_path):
         body = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
         names |= {s["file"] for s in body["meta"]["sheets"]}
     assert names == {s.file for s in ds.sheets}
+
+
+def test_costliest_files_are_parsed_first(tmp_path, monkeypatch):
+    """Workers get the files by expected cost (xlsx bytes count 4× a CSV's), largest
+    first, while results still come back in folder order."""
+    import concurrent.futures as cf
+
+    folder = handmade(tmp_path / "data")
+    submitted = []
+
+    class Pool(cf.ThreadPoolExecutor):  # records the order, runs in this process
+        def __init__(self, jobs, mp_context=None):
+            super().__init__(jobs)
+
+        def submit(self, fn, scanned, *a, **kw):
+            submitted.append(scanned.path.name)
+            return super().submit(fn, scanned, *a, **kw)
+
+    monkeypatch.setattr(cf, "ProcessPoolExecutor", Pool)
+    cfg = merge(defaults(), {"limits": {"jobs": 2}})
+    ds = load_folder(folder, cfg, cache_dir=None)
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    cost = {p.name: p.stat().st_size * (4 if p.suffix == ".xlsx" else 1) for p in files}
+    assert len(submitted) == len(files) > 2
+    assert submitted == sorted(cost, key=lambda n: -cost[n])
+    assert submitted != [p.name for p in files]  # not simply the folder order
+    assert [s.file for s in ds.sheets] == [p.name for p in files]

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -458,7 +460,7 @@ def test_costliest_files_are_parsed_first(tmp_path, monkeypatch):
     submitted = []
 
     class Pool(cf.ThreadPoolExecutor):  # records the order, runs in this process
-        def __init__(self, jobs, mp_context=None):
+        def __init__(self, jobs, mp_context=None, initializer=None, initargs=()):
             super().__init__(jobs)
 
         def submit(self, fn, scanned, *a, **kw):
@@ -474,3 +476,38 @@ def test_costliest_files_are_parsed_first(tmp_path, monkeypatch):
     assert submitted == sorted(cost, key=lambda n: -cost[n])
     assert submitted != [p.name for p in files]  # not simply the folder order
     assert [s.file for s in ds.sheets] == [p.name for p in files]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG: Linux")
+def test_workers_die_with_a_killed_run(tmp_path):
+    """A run killed with SIGKILL (cron's timeout) leaves no parse worker behind."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "import aftercare.load as loader\n"
+        "pool = loader._pool(2)\n"
+        "futures = [pool.submit(time.sleep, 600) for _ in range(2)]\n"
+        "time.sleep(0.5)\n"
+        "print(' '.join(str(p) for p in pool._processes), flush=True)\n"
+        "time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(p) for p in workers)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1][:1] != "Z"  # a zombie is dead, not reaped
+    except OSError:
+        return False

@@ -56,29 +56,50 @@ def link_ros_to_vehicles(vehicles: pd.DataFrame, ros: pd.DataFrame):
 
 def _lookup(keys: pd.Series, ids: np.ndarray, wanted: pd.Series) -> np.ndarray:
     """For each wanted value, the id of the last row of ``keys`` holding it (-1: none;
-    missing values match nothing)."""
+    missing values match nothing). Text keys are hashed by Arrow (a group's 7M RO VINs
+    against 1M vehicles: ~1 s instead of ~8 s as Python strings)."""
     k = keys.to_numpy(dtype=object, na_value=None)
     last = ~pd.Series(k).duplicated(keep="last").to_numpy() & pd.notna(k)
     if not last.any():
         return np.full(len(wanted), -1, dtype=np.int64)
-    index = pd.Index(k[last], dtype=object)
-    pos = index.get_indexer(wanted.to_numpy(dtype=object, na_value=None))
+    w = wanted.to_numpy(dtype=object, na_value=None)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pos = pc.index_in(pa.array(w, pa.string()), value_set=pa.array(k[last], pa.string()))
+        pos = pos.to_numpy(zero_copy_only=False)  # float, NaN: not found
+        pos = np.where(np.isnan(pos), -1, pos).astype(np.int64)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # keys that are not all text
+        pos = pd.Index(k[last], dtype=object).get_indexer(w)
     out = np.where(pos >= 0, np.asarray(ids)[last][np.maximum(pos, 0)], -1)
     out[pd.isna(wanted).to_numpy()] = -1
     return out
 
 
 def _fill_from_ros(vehicles: pd.DataFrame, ros: pd.DataFrame) -> pd.DataFrame:
-    """Gaps in a vehicle's own columns filled from its latest RO (plate, owner, model…)."""
+    """Gaps in a vehicle's own columns filled from its latest RO (plate, owner, model…):
+    per column, the latest RO with a value, among the ROs of vehicles with that gap (a
+    group's RO exports often carry no owner columns at all: nothing to group then)."""
     cols = [c for c in [*VEHICLE_FROM_RO, *OWNER_COLUMNS] if c in ros.columns]
-    slim = ros[["vehicle_id", "open_date", *cols]]  # sort only what is read
-    latest = slim.sort_values("open_date", kind="stable").groupby("vehicle_id")[cols].last()
     idx = vehicles.set_index("vehicle_id")
+    row_of = idx.index.get_indexer(ros["vehicle_id"].to_numpy())  # each RO's vehicle row
+    order = None
     for c in cols:
         if c not in idx.columns:
             idx[c] = None
-        fill = latest[c].reindex(idx.index)
-        idx[c] = idx[c].where(idx[c].notna(), fill) if len(fill) else idx[c]
+        gap = np.append(idx[c].isna().to_numpy(), False)  # [-1]: an RO without a vehicle
+        need = gap[row_of] & ros[c].notna().to_numpy()
+        if not need.any():
+            continue
+        if order is None:  # ROs by open date, stable: the last one of a vehicle wins
+            order = np.argsort(ros["open_date"].to_numpy(), kind="stable")
+        pick = order[need[order]]
+        sub = pd.DataFrame({"vid": ros["vehicle_id"].to_numpy()[pick],
+                            "v": ros[c].to_numpy()[pick]})
+        latest = sub.drop_duplicates("vid", keep="last").set_index("vid")["v"]
+        fill = latest.reindex(idx.index)
+        idx[c] = idx[c].where(idx[c].notna() | fill.isna(), fill)
     return idx.reset_index()
 
 

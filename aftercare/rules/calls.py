@@ -8,12 +8,17 @@ greeting stays a call of its own on its day.
 Capacity per working day = agents × calls_per_agent_per_day (first attempts). A call keeps
 its contact date unless that day is full; then the nearest earlier working day with room
 (not before as_of), else the nearest later one up to its due date, else it is overflow.
-Calls are placed in the order priority, due date, customer id.
+Calls are placed in the order priority, due date, customer id. "Full" is read per day:
+the calls of a day whose own demand fits its capacity keep that day first, so a call moved
+off an overfull day never pushes another off its own date (fewer moves for the agents to
+explain); the overfull days' calls are then placed in filling order around them. A
+contact date that is not a working day (or is before as_of) is not kept: the search starts
+from the nearest working days before and after it.
 
 The placement is a greedy allocation whose result for one call depends on every call
 placed before it, so it is sequential by nature. It runs over the calls of overfull days
 only (most days have room: those calls keep their date, vectorised), and each placement
-is a numpy search over the month's working days.
+costs O(1) (union-find over the days, :func:`_place`), not a search over the month.
 """
 
 from __future__ import annotations
@@ -80,29 +85,52 @@ def plan_calls(calls: pd.DataFrame, cal: WorkCalendar, *, as_of, capacity: int,
     rest = order_pos[~bd[order_pos] & ~simple[order_pos]]
     due_ns = calls["due_date"].to_numpy(dtype="datetime64[ns]").astype("int64")
     planned = calls["planned_date"].to_numpy(dtype="datetime64[ns]", copy=True)
-    for loc in rest:  # the overfull days' calls only, in filling order
-        p = min(pos[loc], len(day_ns) - 1)
-        start = p if exact[loc] else p - 1
-        chosen = -1
-        if start >= 0 and exact[loc] and load[start] < capacity:
-            chosen = start
-        if chosen < 0:
-            earlier = np.flatnonzero(load[: max(start, 0)] < capacity)
-            earlier = earlier[earlier < len(days)]
-            if len(earlier):
-                chosen = earlier[-1]
-        if chosen < 0:
-            first_later = start + 1 if start >= 0 else 0
-            cand = np.flatnonzero((load < capacity) & (np.arange(len(day_ns)) >= first_later)
-                                  & (day_ns <= due_ns[loc]))
-            if len(cand):
-                chosen = cand[0]
-        if chosen >= 0:
-            load[chosen] += 1
-            planned[loc] = day_values[chosen]
+    chosen = _place(rest, pos, exact, due_ns, day_ns, len(days), load, capacity)
+    placed = chosen >= 0
+    planned[rest[placed]] = day_values[chosen[placed]]
     calls["planned_date"] = planned
     calls["overflow"] = calls["planned_date"].isna()
     return calls
+
+
+def _place(rest, pos, exact, due_ns, day_ns, n_period: int, load, capacity: int):
+    """The day index each call of ``rest`` (in filling order) gets, -1: overflow.
+
+    ``pos[c]``: the first working day (index into ``day_ns``) not before call c's contact
+    date, ``exact[c]``: whether it is that date; ``load``: the calls each day holds
+    already; earlier moves stay within the period's first ``n_period`` days. Each call
+    depends on those placed before it, so this is a loop over the overfull days' calls,
+    but an O(1) one: two union-find forests ("the nearest day with room at or before /
+    at or after day i") skip the full days, each full day being linked out once."""
+    n = len(day_ns)
+    load = [int(x) for x in load]
+    left = [i - 1 if load[i] >= capacity else i for i in range(n)]
+    right = [i + 1 if load[i] >= capacity else i for i in range(n)]
+
+    def find(parent, i, stop):
+        root = i
+        while root != stop and parent[root] != root:
+            root = parent[root]
+        while i != stop and parent[i] != root:  # path compression
+            parent[i], i = root, parent[i]
+        return root
+
+    pos_l, exact_l, due_l, days_l = pos.tolist(), exact.tolist(), due_ns.tolist(), day_ns.tolist()
+    out = []
+    for c in rest.tolist():
+        p, ex = pos_l[c], exact_l[c]
+        chosen = p if ex and load[p] < capacity else -1
+        if chosen < 0:  # the nearest earlier working day with room, within the period
+            chosen = find(left, min(p, n_period) - 1, -1) if min(p, n_period) > 0 else -1
+        if chosen < 0:  # else the nearest later one, up to the due date
+            j = find(right, p + 1 if ex else p, n) if (p + 1 if ex else p) < n else n
+            chosen = j if j < n and days_l[j] <= due_l[c] else -1
+        if chosen >= 0:
+            load[chosen] += 1
+            if load[chosen] >= capacity:
+                left[chosen], right[chosen] = chosen - 1, chosen + 1
+        out.append(chosen)
+    return np.asarray(out, dtype=np.int64)
 
 
 def assign_agents(calls: pd.DataFrame, agents: list[str], previous: pd.Series | None = None):

@@ -1,6 +1,8 @@
 """One call per customer, the calling plan and agents."""
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.calls import assign_agents, attempt_plans, merge_calls, plan_calls
@@ -94,3 +96,58 @@ def test_three_attempts_on_three_working_days():
     plans = attempt_plans(pd.Series([T("2026-12-04"), pd.NaT]), CAL, "zh")
     assert list(plans.iloc[0]) == ["2026-12-04 上午", "2026-12-07 下午", "2026-12-08 傍晚"]
     assert list(plans.iloc[1]) == ["", "", ""]
+
+
+def _naive_plan(calls, as_of, capacity, period_start, period_end):
+    """02-rules.md "Calling plan" as aftercare reads it (calls.py), one call at a time over
+    lists of days: the calls of days whose own demand fits keep their day; the others are
+    placed in filling order around them."""
+    days = list(CAL.workdays(max(T(period_start), T(as_of)), period_end))
+    later = list(CAL.workdays(T(period_end) + pd.Timedelta(days=1),
+                              T(period_end) + pd.Timedelta(days=120)))
+    load = {d: 0 for d in days + later}
+    demand = calls["contact_date"].value_counts()
+    keeps = calls["contact_date"].isin(load) & calls["contact_date"].map(demand).le(capacity)
+    out = {}
+    for _, c in calls[keeps].iterrows():
+        load[c["contact_date"]] += 1
+        out[c["call_key"]] = c["contact_date"]
+    for _, c in calls[~keeps].sort_values(["priority", "due_date", "customer_key"],
+                                          kind="stable").iterrows():
+        want, got = c["contact_date"], None
+        if want in load and load[want] < capacity:
+            got = want
+        if got is None:
+            earlier = [d for d in days if d < want and load[d] < capacity]
+            got = earlier[-1] if earlier else None
+        if got is None:
+            after = [d for d in days + later if d > want and load[d] < capacity]
+            got = after[0] if after and after[0] <= c["due_date"] else None
+        if got is not None:
+            load[got] += 1
+        out[c["call_key"]] = got if got is not None else pd.NaT
+    return pd.Series(out)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_plan_equals_the_rule_read_plainly(seed):
+    """Random months of calls (contact dates on and off working days, before as_of and
+    after the month, tight capacities): every call gets the day a plain reading of the
+    rule gives it."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 300))
+    base = T("2026-11-25")
+    contact = [base + pd.Timedelta(days=int(d)) for d in rng.integers(0, 45, n)]
+    calls = calls_frame([
+        {"call_key": f"k{i}", "customer_key": f"c{int(rng.integers(0, n)):04d}",
+         "contact_date": contact[i],
+         "due_date": contact[i] + pd.Timedelta(days=int(rng.integers(0, 40))),
+         "priority": int(rng.integers(1, 6))} for i in range(n)])
+    capacity = int(rng.integers(0, 12))
+    as_of = base + pd.Timedelta(days=int(rng.integers(0, 10)))
+    out = plan_calls(calls, CAL, as_of=as_of, capacity=capacity,
+                     period_start="2026-12-01", period_end="2026-12-31").set_index("call_key")
+    want = _naive_plan(calls, as_of, capacity, "2026-12-01", "2026-12-31")
+    pd.testing.assert_series_equal(out["planned_date"].sort_index(),
+                                   want.reindex(out.index).sort_index().astype("datetime64[ns]"),
+                                   check_names=False)

@@ -528,13 +528,17 @@ def test_parquet_header_is_row_one(tmp_path):
             "工单号": ["RO1", None],
             "里程": [12345, 0],
             "进厂日期": pd.to_datetime(["2024-01-05", None]),
+            "结算时间": pd.to_datetime(["2024-01-06 17:30", None]).tz_localize("Asia/Shanghai"),
         }
     ).to_parquet(path)
     raw = _only(read_file(path))
     assert raw.kind == "parquet"
-    assert _row(raw.grid, 1) == ["工单号", "里程", "进厂日期"]
-    assert _row(raw.grid, 2) == ["RO1", 12345, dt.datetime(2024, 1, 5)]
-    assert _row(raw.grid, 3) == [None, 0, None]
+    assert _row(raw.grid, 1) == ["工单号", "里程", "进厂日期", "结算时间"]
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert _row(raw.grid, 2) == ["RO1", 12345, dt.datetime(2024, 1, 5),
+                                 dt.datetime(2024, 1, 6, 17, 30, tzinfo=shanghai)]
+    assert [type(v) for v in _row(raw.grid, 2)[2:]] == [dt.datetime, dt.datetime]  # as calamine
+    assert _row(raw.grid, 3) == [None, 0, None, None]
 
 
 # ---------------------------------------------------------------------------- UTF-16 mis-decoding

@@ -525,7 +525,7 @@ def test_parquet_header_is_row_one(tmp_path):
     path = tmp_path / "ro.parquet"
     pd.DataFrame(
         {
-            "工单号": ["RO1", None],
+            "工单号": ["RO1", ""],  # '' is no value, as in CSV and xlsx
             "里程": [12345, 0],
             "进厂日期": pd.to_datetime(["2024-01-05", None]),
             "结算时间": pd.to_datetime(["2024-01-06 17:30", None]).tz_localize("Asia/Shanghai"),

@@ -429,7 +429,8 @@ class _ExcelWriter(ExcelWriter):
 
     def _write_worksheets(self):
         # the frame sheets' rows are built ahead in a thread while this one compresses
-        # (aftercare/prefetch.py): ~30% off writing a store's churn workbook on 2 cores
+        # (aftercare/prefetch.py): a store's churn workbook in 0.64 s instead of 0.72 s
+        # (median of 7, in-process, 2 cores)
         sheets = [ws for ws in self.workbook.worksheets if isinstance(ws, _FrameSheet)]
         with Prefetch([functools.partial(_rows, ws._plan) for ws in sheets]) as pre:
             self._prefetch, self._order = pre, {id(ws): i for i, ws in enumerate(sheets)}

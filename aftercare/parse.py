@@ -241,6 +241,12 @@ def _one_chunk(arr: pa.ChunkedArray) -> pa.Array:
     return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
 
 
+def _in_ns_range(vals: np.ndarray) -> np.ndarray:
+    """Which datetime64 values (any unit) lie in the years we accept (inside ns's)."""
+    return (vals >= np.datetime64(f"{_MIN_YEAR}-01-01")) & (
+        vals < np.datetime64(f"{_MAX_YEAR + 1}-01-01"))
+
+
 def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """What most exports hold, parsed in C over every row: datetime cells, and text in
     the exact ISO formats above. Returns (datetime64[ns] with time of day, handled mask);
@@ -254,6 +260,15 @@ def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if is_text_dtype(raw.dtype):  # every value a str
         is_str = raw.notna().to_numpy()
         is_dt = np.zeros(n, dtype=bool)
+    elif pd.api.types.is_datetime64_dtype(raw.dtype):
+        # a column of datetime cells (xlsx dates, Parquet timestamps): pandas makes it
+        # datetime64 when the frame is built. Read as it is: mapping `type` over it made
+        # a Timestamp object per row (3.2 s of parsing a group's 900k-row RO file)
+        vals = raw.to_numpy()  # its own unit: a far year must not wrap round in ns
+        is_str = np.zeros(n, dtype=bool)
+        is_dt = np.zeros(n, dtype=bool)
+        handled = ~np.isnat(vals) & _in_ns_range(vals)  # the rest: the per-value steps
+        out[handled] = vals[handled].astype("datetime64[ns]")
     else:
         types = raw.map(type)
         is_str = (types == str).to_numpy()
@@ -261,10 +276,10 @@ def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if is_dt.any():
         conv = pd.to_datetime(raw[is_dt], errors="coerce")
         if conv.dt.tz is None:
-            vals = conv.to_numpy(dtype="datetime64[ns]")
-            ok = ~np.isnat(vals)
+            vals = conv.to_numpy()  # its own unit: a far year must not wrap round in ns
+            ok = ~np.isnat(vals) & _in_ns_range(vals)
             rows = np.flatnonzero(is_dt)[ok]
-            out[rows], handled[rows] = vals[ok], True
+            out[rows], handled[rows] = vals[ok].astype("datetime64[ns]"), True
     todo = np.flatnonzero(is_str)
     if is_text_dtype(raw.dtype):  # the usual shapes, straight from the bytes
         vals, exact = _exact_iso(_one_chunk(raw.array.__arrow_array__()))

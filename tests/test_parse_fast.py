@@ -12,6 +12,7 @@ Each test runs a parser with and without the shortcuts and compares everything.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import unicodedata
 from unittest import mock
 
@@ -181,3 +182,29 @@ def test_amounts_each_distinct_text_once():
             assert issue.iloc[i] == one_i.iloc[0]
         assert values.iloc[0] == 1234.5 and issue.iloc[5] == "amount_unparseable"
         assert issue.iloc[7] is None and np.isnan(values.iloc[7])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1, 1, 1))),
+                min_size=1, max_size=12))
+def test_datetime64_column_reads_as_its_objects(values):
+    """A column of datetime cells becomes datetime64 when pandas builds the frame (xlsx
+    dates, Parquet timestamps). It is read as it is, not a Timestamp object per row, and
+    gives what the same cells give as objects; years outside 1677-2262 (nanoseconds'
+    range) are not wrapped round into another date."""
+    as_objects = pd.Series(values, dtype=object)
+    typed = pd.Series(values)
+    if typed.dtype.kind != "M":  # all None
+        return
+    for fn in (parse.parse_dates, parse.parse_datetimes):
+        got, want = fn(typed), fn(as_objects)
+        pd.testing.assert_series_equal(got.values, want.values)
+        assert got.issue.tolist() == want.issue.tolist()
+
+
+def test_datetime64_out_of_range_years_are_issues():
+    far = pd.Series([dt.datetime(2024, 1, 5, 10, 30), dt.datetime(9999, 1, 1), None])
+    assert far.dtype.kind == "M"
+    res = parse.parse_datetimes(far)
+    assert res.values.tolist()[0] == pd.Timestamp("2024-01-05 10:30")
+    assert pd.isna(res.values.iloc[1]) and res.issue.tolist() == [None, "date_unparseable", None]

@@ -496,10 +496,7 @@ def require_data(ds: Dataset, folder) -> None:
 
 
 def _headers(sf: SheetFrame) -> list[str]:
-    grid = sf.raw.grid
-    if sf.header_row is None or sf.header_row not in grid.index:
-        return []
-    return [str(h).strip() for h in grid.loc[sf.header_row].tolist() if h is not None]
+    return [str(h).strip() for h in sf.headers if h is not None]
 
 
 def _check_required(sf: SheetFrame, user_aliases) -> None:

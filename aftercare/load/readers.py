@@ -34,7 +34,6 @@ import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -70,13 +69,55 @@ R_MIXED = ("文件混用了 UTF-8 和 GBK 两种编码（可能是两次导出�
 R_NUL = "文件含有二进制 NUL 字节：不是文本/CSV 文件，或已损坏，请重新导出"
 
 
-@dataclass
 class RawSheet:
-    file: Path
-    sheet: str  # sheet name; for CSV the file stem; for HTML "Table1", "Table2", …
-    grid: pd.DataFrame  # see the module docstring for index, columns and values
-    encoding: str | None = None  # for CSV/HTML/XML: the encoding used
-    kind: str = ""  # "xlsx", "xls", "csv", "html-xls", "xml-xls", "parquet"
+    """One sheet as read. ``grid``: see the module docstring for index, columns and values.
+
+    A Parquet file's sheet, and a CSV file's whose records are each one line, also has
+    ``typed``: the rows (Parquet: from grid row 2, under the column names; CSV: all) with
+    columns as the file typed them, for the loader to take whole (``rows_below``) instead
+    of going cell by cell through the object grid: text as pandas ``str`` ('' missing),
+    timezone-naive timestamps as datetime64, any other column as the grid's objects.
+    Its ``grid`` is then built only when asked for (``head`` builds just the first rows).
+    """
+
+    def __init__(self, file: Path, sheet: str, grid: pd.DataFrame | None,
+                 encoding: str | None = None, kind: str = "", *,
+                 typed: pd.DataFrame | None = None, header: list | None = None) -> None:
+        self.file = file
+        self.sheet = sheet  # sheet name; for CSV the file stem; for HTML "Table1", …
+        self.encoding = encoding  # for CSV/HTML/XML: the encoding used
+        self.kind = kind  # "xlsx", "xls", "csv", "html-xls", "xml-xls", "parquet"
+        self.typed = typed
+        self._header = header  # typed: the column names (grid row 1)
+        self._grid = grid
+
+    @property
+    def grid(self) -> pd.DataFrame | None:
+        if self._grid is None and self.typed is not None:
+            self._grid = _typed_to_grid(self._header, self.typed)
+        return self._grid
+
+    @grid.setter
+    def grid(self, value: pd.DataFrame | None) -> None:
+        self._grid = value
+        if value is None:
+            self.typed = None  # freed with the grid
+
+    def head(self, n: int) -> pd.DataFrame:
+        """The grid's first ``n`` rows, without building the whole grid."""
+        if self._grid is None and self.typed is not None:
+            rows = n if self._header is None else n - 1  # Parquet: + its header row
+            return _typed_to_grid(self._header, self.typed.head(max(0, rows)))
+        return self.grid.head(n)
+
+    def rows_below(self, header_row: int) -> pd.DataFrame:
+        """The rows under the header row ``header_row``: typed when the sheet has typed
+        columns, else the grid's (object) rows."""
+        rows = self.typed if self.typed is not None else self.grid
+        return rows.iloc[int(np.searchsorted(rows.index.to_numpy(), header_row, "right")):]
+
+    def __repr__(self) -> str:
+        return f"RawSheet({self.file.name!r}, {self.sheet!r}, {self.kind!r})"
 
 
 # ---------------------------------------------------------------------------- sniffing
@@ -458,6 +499,29 @@ def _fix_utf16_workbook(sheets):
 # ---------------------------------------------------------------------------- CSV
 
 
+def _csv_utf8(path: Path, data: bytes) -> tuple[bytes, str]:
+    """The file's text as UTF-8 bytes with line breaks as \\n, and the encoding it was
+    in. A file in UTF-8 is only checked, not decoded: decoding a group's RO file into a
+    Python string took a fifth of reading it."""
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" not in data:
+        bom = data.startswith(codecs.BOM_UTF8)
+        body = data[len(codecs.BOM_UTF8):] if bom else data
+        try:
+            pa.LargeStringArray.from_buffers(
+                1, pa.py_buffer(np.array([0, len(body)], dtype=np.int64)),
+                pa.py_buffer(body)).validate(full=True)  # strict UTF-8, in C
+        except pa.ArrowInvalid:
+            pass  # not UTF-8: decoded below
+        else:
+            if b"\r" in body:
+                body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            return body, "utf-8-sig" if bom else "utf-8"
+    text, encoding = _decode_csv(path, data)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.encode("utf-8"), encoding
+
+
 def _decode_csv(path: Path, data: bytes) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         candidates = ["utf-8-sig"]
@@ -506,19 +570,77 @@ def _sniff_delimiter(lines: list[str]) -> str:
 _SAW_FIELDS = re.compile(r"saw (\d+)")
 
 
-def _max_per_line(utf8: bytes, delim: str) -> int:
-    """The most ``delim`` characters (ASCII) on one line of UTF-8 text. In UTF-8 an
+def _per_line(utf8: bytes, delim: str) -> np.ndarray:
+    """How many ``delim`` characters (ASCII) each line of UTF-8 text holds. In UTF-8 an
     ASCII byte is always that character: the lines are cut from the bytes in numpy
     and counted in pyarrow, without a Python string per line."""
     raw = np.frombuffer(utf8, dtype=np.uint8)
     if not len(raw):
-        return 0
+        return np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(raw == ord("\n")) + 1
     offsets = np.concatenate(([0], starts, [len(raw)]))  # the last line may be empty
     lines = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), len(offsets) - 1,
         [None, pa.py_buffer(offsets.astype(np.int64)), pa.py_buffer(utf8)])
-    return int(pc.max(pc.count_substring(lines, delim)).as_py())
+    return pc.count_substring(lines, delim).to_numpy(zero_copy_only=False)
+
+
+_SHORT_ROWS_MAX = 10_000  # rows with fewer fields (titles, totals) put back one by one
+
+
+def _read_csv_typed(utf8: bytes, delim: str, width: int, n_lines: int) -> pd.DataFrame | None:
+    """Every cell as text, in pyarrow's CSV reader (no Python string per cell), for
+    ``RawSheet.typed``: columns 0..width-1 of pandas ``str`` ('' missing), index = the
+    line number. ``width``: the most common field count. Only when every record is one
+    line (``n_lines`` records): a record over several lines (a line break inside quotes),
+    a row with more fields, or a short one with a quote in it give None, and the general reader (pandas' C engine) reads the file.
+    Short rows (titles above the header, totals) are put back where they were."""
+    import pyarrow.csv as pacsv
+
+    names = [str(i) for i in range(width)]
+    short: list[tuple[int, str]] = []
+
+    def on_invalid(row) -> str:
+        if (row.actual_columns > row.expected_columns or '"' in row.text
+                or row.number is None or len(short) >= _SHORT_ROWS_MAX):
+            return "error"
+        short.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
+                                           block_size=8 * _MB),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=False,
+                                             ignore_empty_lines=False,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names}, strings_can_be_null=True,
+                null_values=[""], quoted_strings_can_be_null=True))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    n = table.num_rows + len(short)
+    if n != n_lines:  # a record over several lines: line numbers need the general reader
+        return None
+    cols = [table.column(i) for i in range(width)]  # chunked: combining copies them all
+    if short:  # each on its own line: record i+1 is line i+1
+        at = np.array([number - 1 for number, _ in short], dtype=np.int64)
+        if at.max() >= n or len(np.unique(at)) != len(at):
+            return None
+        fields = [next(csv.reader([text], delimiter=delim), []) for _, text in short]
+        order = np.empty(n, dtype=np.int64)  # where each output row comes from
+        rest = np.ones(n, dtype=bool)
+        rest[at] = False
+        order[rest] = np.arange(table.num_rows)
+        order[at] = table.num_rows + np.arange(len(short))
+        order = pa.array(order)
+        for j in range(width):
+            extra = pa.array([f[j] if j < len(f) and f[j] != "" else None for f in fields],
+                             type=pa.large_string())
+            cols[j] = pa.chunked_array([*cols[j].chunks, extra], pa.large_string()).take(order)
+    return pd.DataFrame({j: pd.arrays.ArrowStringArray(c, dtype=_STR)
+                         for j, c in enumerate(cols)}, index=pd.RangeIndex(1, n + 1))
 
 
 def _parse_csv_text(utf8: bytes, delim: str, width: int, quoting: int) -> pd.DataFrame:
@@ -546,28 +668,35 @@ def _parse_csv_text(utf8: bytes, delim: str, width: int, quoting: int) -> pd.Dat
 
 
 def _read_csv(path: Path, data: bytes, *, max_rows: int) -> RawSheet:
-    text, encoding = _decode_csv(path, data)
-    same_bytes = encoding in ("utf-8", "utf-8-sig")  # the text's UTF-8 is in data
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        same_bytes = False
-    if not text or text.isspace():
+    utf8, encoding = _csv_utf8(path, data)
+    if not utf8 or (utf8[:4096].decode("utf-8", "ignore").isspace() and utf8.decode().isspace()):
         raise BadFileError(path, R_EMPTY)
-    n_breaks = text.count("\n")
-    if n_breaks + 1 > max_rows + 1 and sum(1 for ln in text.split("\n") if ln) > max_rows:
+    n_breaks = utf8.count(b"\n")
+    if n_breaks + 1 > max_rows + 1 and sum(1 for ln in utf8.split(b"\n") if ln) > max_rows:
         raise _too_many_rows(path, path.stem, max_rows)
-    sample = [ln for ln in text.split("\n", 200)[:200] if ln.strip()][:50]
+    end = -1
+    for _ in range(200):  # the first 200 lines (a split would copy the whole rest)
+        end = utf8.find(b"\n", end + 1)
+        if end < 0:
+            end = len(utf8)
+            break
+    sample = [ln for ln in utf8[:end].decode("utf-8").split("\n") if ln.strip()][:50]
     delim = _sniff_delimiter(sample)
-    n_lines = n_breaks + (not text.endswith("\n"))  # physical lines
-    has_quotes = '"' in text
-    if same_bytes:  # strict UTF-8 decodes and encodes back to the same bytes
-        utf8 = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data
-    else:
-        utf8 = text.encode("utf-8")
-    del text
+    n_lines = n_breaks + (not utf8.endswith(b"\n"))  # physical lines
+    has_quotes = b'"' in utf8
+    counts = _per_line(utf8, delim)
+    if len(counts) and n_lines > 1:
+        # the width of most records: the commonest field count, titles (one field) apart
+        split = counts[counts > 0]
+        width = int(np.bincount(split).argmax()) + 1 if len(split) else 1
+        typed = _read_csv_typed(utf8, delim, width, n_lines)
+        if typed is not None:
+            if len(typed) > max_rows:
+                raise _too_many_rows(path, path.stem, max_rows)
+            return RawSheet(path, path.stem, None, encoding, "csv", typed=typed)
     # An upper bound of the width for single-line records (quoted delimiters overcount;
     # the empty extra columns are trimmed); multi-line records are widened on retry.
-    width = _max_per_line(utf8, delim) + 1
+    width = int(counts.max()) + 1 if len(counts) else 1
     quoting = csv.QUOTE_MINIMAL
     try:
         df = _parse_csv_text(utf8, delim, width, quoting)
@@ -810,7 +939,9 @@ def _read_spreadsheetml(path: Path, data: bytes, *, max_rows: int) -> list[RawSh
 
 def _read_parquet(path: Path, *, max_rows: int) -> list[RawSheet]:
     """Row 1 of the grid holds the column names, data starts at row 2, so the header
-    detection above treats parquet like any other sheet."""
+    detection above treats parquet like any other sheet. The data rows also come typed
+    (``RawSheet.typed``) and the object grid is built only if something asks for it:
+    going cell by cell through it took half of parsing a group's Parquet RO file."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -823,34 +954,59 @@ def _read_parquet(path: Path, *, max_rows: int) -> list[RawSheet]:
         raise
     except Exception:  # noqa: BLE001 - pyarrow raises many kinds of errors
         raise BadFileError(path, R_CORRUPT) from None
-    # column by column, with each cell's "holds a value" known as the columns are
-    # converted: comparing every cell of the whole grid with "" and None afterwards took
-    # longer than reading a group's Parquet files
-    cols, filled = [], []
-    for name in df.columns:
-        s = df[name]
-        missing = s.isna().to_numpy(dtype=bool)
-        if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
-            # datetime objects as calamine gives them for xlsx dates, converted in C (a
-            # Python loop over a group's 7M ROs took over a minute for four date columns)
-            vals = s.array.to_pydatetime()
-        else:
-            if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-                missing = missing | (s == "").fillna(False).to_numpy(dtype=bool)  # no value
-            vals = s.astype(object).to_numpy(dtype=object, copy=True)
-        vals[missing] = None
-        cols.append(vals)
-        filled.append(~missing)
-    header = np.array([str(c) for c in df.columns], dtype=object)
-    head_filled = header != ""
-    header[~head_filled] = None
-    n = len(df)
-    body = np.column_stack(cols) if cols else np.empty((n, 0), dtype=object)
-    has = np.column_stack(filled) if cols else np.empty((n, 0), dtype=bool)
-    del df, cols, filled
-    if not len(header):
-        return [RawSheet(path, path.stem, _array_to_grid(np.empty((0, 0), dtype=object)),
-                         None, "parquet")]
-    arr = np.vstack([header[None, :], body])
-    has = np.vstack([head_filled[None, :], has])
-    return [RawSheet(path, path.stem, _array_to_grid(arr, filled=has), None, "parquet")]
+    header = [str(c) for c in df.columns]
+    typed = pd.DataFrame({j: _typed_column(df.iloc[:, j]) for j in range(df.shape[1])},
+                         index=pd.RangeIndex(2, 2 + len(df)))
+    del df
+    return [RawSheet(path, path.stem, None, None, "parquet", typed=typed, header=header)]
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``, as the loader makes it
+
+
+def _typed_column(s: pd.Series):
+    """A Parquet column as ``RawSheet.typed`` holds it (see there)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = s.array.__arrow_array__().cast(pa.large_string())
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
+        return pd.arrays.ArrowStringArray(arr.combine_chunks(), dtype=_STR)
+    if pd.api.types.is_datetime64_dtype(s.dtype):  # naive: as the grid's datetimes become
+        return s.to_numpy()
+    return _object_column(s)
+
+
+def _object_column(s: pd.Series) -> np.ndarray:
+    """A column's values as the grid holds them: Python objects, None when empty;
+    datetime objects as calamine gives them for xlsx dates (converted in C: a Python
+    loop over a group's 7M ROs took over a minute for four date columns)."""
+    missing = s.isna().to_numpy(dtype=bool)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        vals = s.array.to_pydatetime()
+    else:
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            missing = missing | (s == "").fillna(False).to_numpy(dtype=bool)  # no value
+        vals = s.astype(object).to_numpy(dtype=object, copy=True)
+    vals[missing] = None
+    return vals
+
+
+def _typed_to_grid(header: list | None, typed: pd.DataFrame) -> pd.DataFrame:
+    """The object grid of a typed sheet: ``header`` (Parquet's column names) as row 1
+    and the values from row 2, or without a header the rows as they are (CSV)."""
+    if header is None:
+        body = [_object_column(typed[j]) for j in typed.columns]
+        arr = np.column_stack(body) if body and len(typed) else np.empty(
+            (len(typed), len(body)), dtype=object)
+        return _array_to_grid(arr, first_row=int(typed.index[0]) if len(typed) else 1,
+                              filled=np.not_equal(arr, None))
+    head = np.array(header, dtype=object)
+    head_filled = head != ""
+    head[~head_filled] = None
+    if not len(head):
+        return _array_to_grid(np.empty((0, 0), dtype=object))
+    cols = [_object_column(typed[j]) for j in typed.columns]
+    body = np.column_stack(cols) if len(typed) else np.empty((0, len(head)), dtype=object)
+    filled = np.not_equal(body, None)
+    arr = np.vstack([head[None, :], body])
+    has = np.vstack([head_filled[None, :], filled])
+    return _array_to_grid(arr, filled=has)

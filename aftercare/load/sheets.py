@@ -33,6 +33,7 @@ class SheetFrame:
     columns: dict[str, str] = field(default_factory=dict)  # field → header used
     reason: str = ""  # why ignored
     dropped_above: int = 0
+    headers: list = field(default_factory=list)  # the header row's cells (None: empty)
 
 
 def sheet_to_frame(
@@ -43,24 +44,26 @@ def sheet_to_frame(
     pinned: str | None = None,
     join_headers: dict[str, str] | None = None,
 ) -> SheetFrame:
-    grid = raw.grid
+    grid = raw.head(20)  # a Parquet file's whole grid is never built (RawSheet.typed)
     if grid.empty:
         return SheetFrame(raw, None, None, reason="empty_sheet")
-    head = grid.head(20).to_numpy().tolist()
+    head = grid.to_numpy().tolist()
     pos = find_header_row(head, aliases)
     if pos is None:
         return SheetFrame(raw, None, None, reason="no_header")
     headers = head[pos]
+    header_row = int(grid.index[pos])
     if CONTACT_LOG_MARKERS & {normalise_header(h) for h in headers}:
-        return SheetFrame(raw, "contact_logs", int(grid.index[pos]), reason="contact_log")
+        return SheetFrame(raw, "contact_logs", header_row, reason="contact_log",
+                          headers=headers)
     match = classify(headers, aliases, pinned)
     if match.table is None:
-        return SheetFrame(raw, None, int(grid.index[pos]), reason=match.reason)
-    data = grid.iloc[pos + 1 :]
+        return SheetFrame(raw, None, header_row, reason=match.reason, headers=headers)
+    data = raw.rows_below(header_row)
     out: dict = {}  # the frame's columns, built at once below
     used: dict[str, str] = {}
     for fname, cols in match.columns.items():
-        out[fname] = data[grid.columns[cols[0]]].to_numpy()
+        out[fname] = _values(data[grid.columns[cols[0]]])
         used[fname] = str(headers[cols[0]])
         if fname == "mobile" and len(cols) > 1:
             parts = [data[grid.columns[c]].astype("string").fillna("") for c in cols[1:]]
@@ -74,16 +77,21 @@ def sheet_to_frame(
         want = normalise_header(join_header)
         pos_join = [i for i, h in enumerate(headers) if normalise_header(h) == want]
         if pos_join:
-            out["join_key"] = data[grid.columns[pos_join[0]]].to_numpy()
+            out["join_key"] = _values(data[grid.columns[pos_join[0]]])
             used["join_key"] = join_header
     out["_file"] = str(raw.file.name)
     out["_sheet"] = raw.sheet
     out["_row"] = data.index.to_numpy()
     out = {k: _text_column(v) if isinstance(v, np.ndarray) else v for k, v in out.items()}
     out = _drop_non_data_rows(pd.DataFrame(out, index=data.index), data, issues)
-    return SheetFrame(
-        raw, match.table, int(grid.index[pos]), out, used, dropped_above=pos
-    )
+    return SheetFrame(raw, match.table, header_row, out, used, dropped_above=pos,
+                      headers=headers)
+
+
+def _values(col: pd.Series):
+    """A column's values for the frame: typed columns (``str``, datetime64) as they are,
+    the grid's objects as an object array."""
+    return col.to_numpy() if col.dtype == object else col.array
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what pandas makes of a text column
@@ -115,8 +123,13 @@ def _drop_non_data_rows(out: pd.DataFrame, data: pd.DataFrame, issues: IssueLog)
     for col in data.columns:
         if not len(empty):
             break
-        v = data[col].to_numpy(dtype=object)[empty]
-        empty = empty[~(pd.notna(v) & (v != ""))]
+        s = data[col]
+        if s.dtype == object:
+            v = s.to_numpy()[empty]
+            filled = pd.notna(v) & (v != "")
+        else:  # typed (RawSheet.typed): text has no '' left, so only missing is empty
+            filled = s.iloc[empty].notna().to_numpy()
+        empty = empty[~filled]
     all_empty = np.zeros(len(data), dtype=bool)
     all_empty[empty] = True
     all_empty = pd.Series(all_empty, index=data.index)

@@ -95,6 +95,7 @@ def _use_cache(cache_dir: Path | None, no_cache: bool, data_dir: Path) -> None:
         raise errors.UsageError(f"--cache-dir {cache_dir} 在数据文件夹 {data_dir} 之内；"
                                 "请放在数据文件夹之外 (the cache must be outside --data)")
     cache.set_default(None if no_cache else (cache_dir or cache.default_dir()))
+    cache.set_background(True)  # run() waits for the writer before the process exits
 
 
 def _lang(value: str) -> str:
@@ -339,7 +340,13 @@ def run(argv: list[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     started = _dt.datetime.now()
-    code, summary, error = _run(argv)
+    try:
+        code, summary, error = _run(argv)
+    finally:
+        cache = sys.modules.get("aftercare.load.cache")  # loaded only if a command used it
+        if cache is not None:
+            cache.wait_writers()  # the dataset's cache entry, written in the background
+            cache.set_background(False)
     log_file = _argv_value(argv, "--log-file")
     if log_file:
         from aftercare.runlog import append_run

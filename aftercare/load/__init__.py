@@ -201,12 +201,22 @@ def _cached_dataset(root: Path, name: str) -> Dataset | None:
                    ro_duplicates=int(meta["ro_duplicates"]), input_rows=int(meta["input_rows"]))
 
 
+#: a dataset with up to this many ROs is written to the cache in a forked child while
+#: the run goes on (cache.put_later); a bigger one here: writing touches every text
+#: value's reference count, so the child would copy the pages of all of them, adding up
+#: to the dataset's size again to the peak memory (a dealer group's 7M ROs: GBs)
+BACKGROUND_STORE_MAX_ROS = 1_000_000
+
+
 def _store_dataset(root: Path, name: str, ds: Dataset) -> None:
     frames = {"vehicles": ds.vehicles, "customers": ds.customers,
               "repair_orders": ds.repair_orders, "issues": ds.issues.frame()}
     meta = {"sheets": [dataclasses.asdict(s) for s in ds.sheets],
             "ro_duplicates": ds.ro_duplicates, "input_rows": ds.input_rows}
-    cache.put(root, name, frames, meta)
+    if len(ds.repair_orders) <= BACKGROUND_STORE_MAX_ROS:
+        cache.put_later(root, name, frames, meta)
+    else:
+        cache.put(root, name, frames, meta)
 
 
 # ------------------------------------------------------------- files in parallel

@@ -511,3 +511,57 @@ def _alive(pid: int) -> bool:
             return fh.read().split(") ")[-1][:1] != "Z"  # a zombie is dead, not reaped
     except OSError:
         return False
+
+
+def _dataset_entries(root):
+    return [e for e in entries(root) if (e / "repair_orders.parquet").exists()]
+
+
+def test_dataset_entry_is_written_in_the_background(tmp_path, monkeypatch):
+    """With the background on (the CLI's setting), the dataset's entry is written by a
+    forked child: this process writes only the files' entries, the child's entry is
+    there once wait_writers() returns, and the next run takes the dataset from it. A
+    dataset above BACKGROUND_STORE_MAX_ROS is written here, as with the background off."""
+    folder = handmade(tmp_path / "data")
+    cfg = merge(defaults(), {"limits": {"jobs": 1}})  # files' entries written here too
+    n_files = len(list(folder.iterdir()))
+    here = []
+    real_put = cache.put
+    monkeypatch.setattr(cache, "put", lambda *a, **k: here.append(a[1]) or real_put(*a, **k))
+    plain = load_folder(folder, cfg, cache_dir=None)
+    cache.set_background(True)
+    try:
+        root = tmp_path / "cache"
+        load_folder(folder, cfg, cache_dir=root)
+        assert len(here) == n_files and len(cache._writers) == 1
+        cache.wait_writers()
+        assert not cache._writers and len(_dataset_entries(root)) == 1
+        with monkeypatch.context() as m:
+            m.setattr(loader, "_combine", lambda *a, **k: pytest.fail("joined again"))
+            assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
+        here.clear()
+        monkeypatch.setattr(loader, "BACKGROUND_STORE_MAX_ROS", 0)
+        load_folder(folder, cfg, cache_dir=tmp_path / "cache2")
+        assert len(here) == n_files + 1 and not cache._writers
+    finally:
+        cache.wait_writers()
+        cache.set_background(False)
+
+
+def test_cli_waits_for_the_background_writer(tmp_path, monkeypatch):
+    """run() returns only once the dataset's entry is written, and leaves the background
+    off for whatever runs next in the process."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "c"
+    real_put = cache.put
+
+    def slow_put(root, name, frames, meta):  # the dataset's entry comes late
+        if "repair_orders" in frames:
+            time.sleep(1)
+        return real_put(root, name, frames, meta)
+
+    monkeypatch.setattr(cache, "put", slow_put)
+    assert run(["check", "--data", str(folder), "--as-of", "2026-11-20", "--quiet",
+                "--cache-dir", str(root)]) == 0
+    assert not cache._writers and len(_dataset_entries(root)) == 1
+    assert cache._background is False

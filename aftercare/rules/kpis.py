@@ -403,6 +403,10 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
     inp = _inputs(source, cfg, logs)
     m = _Month.of(month)
     inp.keep_context(m.start - pd.Timedelta(days=1))  # report.build reads it again
+    others = [m.shift(-k).start for k in range(trend_months - 1, 0, -1)]
+    others += [m.shift(-1).start, m.shift(-12).start]
+    others = list(dict.fromkeys(mo for mo in others if mo != m.start))
+    _split_months(inp, others, cfg)
     results = compute_month(inp, m.start, cfg)
     trend = []
     for k in range(trend_months - 1, -1, -1):  # the months, oldest first
@@ -414,6 +418,53 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
 
     return KpiReport(m.start, results, prev_m, prev_y, trend, inp.data_end, inp,
                      log_tables(inp, m.start, cfg))
+
+
+#: a report over up to this many ROs computes half of its other months in a forked
+#: process (``[limits] jobs`` ≥ 2); a bigger one all here: the child's contexts and the
+#: copy-on-write pages it touches would add GBs to a dealer group's peak memory
+PARALLEL_MONTHS_MAX_ROS = 1_000_000
+_FORKED: tuple | None = None  # (inputs, cfg): what the forked month worker inherits
+
+
+def _split_months(inp: KpiInputs, months: list, cfg: dict) -> None:
+    """Compute every other month of ``months`` in a forked process while this one does
+    the rest; their results land in ``inp``'s month cache (as if computed here: each
+    month depends only on the data and the month). A failed or killed worker costs
+    nothing but time: its months are then computed here, by the caller's loop."""
+    global _FORKED
+    import os
+
+    from aftercare.load import _pool
+
+    jobs = int(cfg["limits"].get("jobs", 0)) or (os.cpu_count() or 1)
+    if (jobs < 2 or len(months) < 2 or not hasattr(os, "fork")
+            or len(inp.ds.repair_orders) > PARALLEL_MONTHS_MAX_ROS):
+        return
+    theirs, ours = months[0::2], months[1::2]
+    _FORKED = (inp, cfg)
+    try:
+        pool = _pool(1)
+        future = pool.submit(_months_elsewhere, theirs)  # forks here, with _FORKED set
+    except Exception:  # noqa: BLE001 - no worker: all months here
+        return
+    finally:
+        _FORKED = None
+    try:
+        for mo in ours:
+            compute_month(inp, mo, cfg)
+        try:
+            inp._months.update(future.result())
+        except Exception:  # noqa: BLE001 - a failed or killed worker
+            pass
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _months_elsewhere(months: list) -> dict:
+    """In the forked worker: the months' results, from the inherited inputs."""
+    inp, cfg = _FORKED
+    return {mo: compute_month(inp, mo, cfg) for mo in months}
 
 
 def visits_by_week(source, month, cfg: dict) -> pd.DataFrame:

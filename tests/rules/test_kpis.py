@@ -158,7 +158,7 @@ def test_report_holds_few_contexts():
     report month's (kept: report.build reads it again) and the latest one; the kept one is
     the very object build reads, not a rebuilt copy."""
     ds = _random_dataset(5)
-    cfg = config()
+    cfg = config(limits={"jobs": 1})  # every month here (see the next test)
     inp = kpis.KpiInputs(ds, cfg)
     built = []
     cut = inp._cut
@@ -170,6 +170,57 @@ def test_report_holds_few_contexts():
     assert inp.context("2026-09-30") is kept and len(built) == 13
     inp.context("2026-03-31")  # a third: the unkept latest one makes way
     assert set(inp._contexts) == {T("2026-09-30"), T("2026-03-31")}
+
+
+def _all_months(rep):
+    return [(m, r) for m, by in [(rep.month, {r.kpi: r for r in rep.results}), *rep.trend,
+                                 ("prev_month", rep.prev_month), ("prev_year", rep.prev_year)]
+            for r in by.values()]
+
+
+def _assert_same_report(a, b):
+    got, want = _all_months(a), _all_months(b)
+    assert len(got) == len(want) > 100
+    for (ma, ra), (mb, rb) in zip(got, want):
+        assert (ma, ra.kpi, ra.value, ra.numerator, ra.denominator, ra.target,
+                ra.provisional, ra.no_data) == (mb, rb.kpi, rb.value, rb.numerator,
+                                                rb.denominator, rb.target, rb.provisional,
+                                                rb.no_data)
+        if ra.members is None:
+            assert rb.members is None
+        else:
+            pd.testing.assert_frame_equal(ra.members, rb.members)
+
+
+def test_report_months_split_with_a_forked_worker(monkeypatch):
+    """With [limits] jobs ≥ 2, every other month besides M is computed in a forked worker:
+    this process builds 7 of the 13 contexts, and the report is the same as computed
+    here alone. A worker that fails leaves its months to this process; a report over
+    more than PARALLEL_MONTHS_MAX_ROS ROs is computed here alone."""
+    ds = _random_dataset(5)
+    serial = kpis.compute_report(ds, OCT, config(limits={"jobs": 1}))
+
+    def report(jobs):
+        inp = kpis.KpiInputs(ds, config(limits={"jobs": jobs}))
+        built = []
+        cut = inp._cut
+        inp._cut = lambda as_of: built.append(as_of) or cut(as_of)
+        return kpis.compute_report(inp, OCT, inp.cfg), built
+
+    rep, built = report(2)
+    assert len(built) == 7
+    _assert_same_report(rep, serial)
+
+    def broken(months):
+        raise RuntimeError("worker failed")
+
+    monkeypatch.setattr(kpis, "_months_elsewhere", broken)
+    rep, built = report(2)
+    assert len(built) == 13
+    _assert_same_report(rep, serial)
+    monkeypatch.undo()
+    monkeypatch.setattr(kpis, "PARALLEL_MONTHS_MAX_ROS", len(ds.repair_orders) - 1)
+    assert len(report(2)[1]) == 13
 
 
 def test_kpis_read_only_the_kpi_ro_columns():

@@ -139,10 +139,19 @@ class Row:
     runs: list[Run] = field(default_factory=list)
     status: str = "ok"
     target: str = ""
+    floor_walls: list[float] = field(default_factory=list)  # floor runs, one before each run
 
     @property
     def walls(self) -> list[float]:
         return [r.wall for r in self.runs]
+
+    def floor_median(self, floor: "Row | None") -> float | None:
+        """The floor this row is compared with: the floor runs interleaved with its own
+        runs when there are any (this host's speed drifts by a third within minutes, so a
+        floor timed minutes earlier misjudges a 2× target), else the floor row's."""
+        if self.floor_walls:
+            return statistics.median(self.floor_walls)
+        return floor.median if floor is not None and floor.runs else None
 
     @property
     def median(self) -> float:
@@ -265,13 +274,27 @@ def bench_folder(exe: str, fmt: str, folder: Path, manifest: dict, a, size_key: 
             e["XDG_CACHE_HOME"] = str(cache)  # the default cache dir lives under it
             return e
 
-        def timed(argv_for, label: str, mode: str, runs: int, warmup: int, same_cache: bool) -> Row:
+        def floor_argv(out, cache):
+            return [sys.executable, str(BENCH / "floor.py"), str(folder)]
+
+        def timed(argv_for, label: str, mode: str, runs: int, warmup: int, same_cache: bool,
+                  interleave: Row | None = None) -> Row:
+            """``interleave``: the floor row; a floor run is timed right before each timed
+            run (ABAB), and the row is compared with those."""
             row = Row(label, mode)
             shared = tmp_root / f"cache-{label}-{mode}"
             for i in range(warmup + runs):
                 cache = shared if same_cache else tmp_root / f"cache-{label}-{mode}-{i}"
                 out = tmp_root / f"out-{label}-{mode}-{i}"
                 cache.mkdir(parents=True, exist_ok=True)
+                if interleave is not None and i >= warmup:
+                    f = measure(floor_argv(out, cache), env_with(cache), a.timeout,
+                                a.max_rss_gb * 1024)
+                    if f.rc == 0 and not f.killed:
+                        row.floor_walls.append(f.wall)
+                        interleave.runs.append(f)
+                        print(f"  floor   (before {label} {mode} run {i + 1 - warmup}): "
+                              f"{f.wall:6.2f} s", flush=True)
                 r = measure(argv_for(out, cache), env_with(cache), a.timeout, a.max_rss_gb * 1024)
                 if out.exists():
                     shutil.rmtree(out, ignore_errors=True)
@@ -297,7 +320,7 @@ def bench_folder(exe: str, fmt: str, folder: Path, manifest: dict, a, size_key: 
             return row
 
         floor = timed(
-            lambda out, cache: [sys.executable, str(BENCH / "floor.py"), str(folder)],
+            floor_argv,
             "floor",
             "",
             a.runs,
@@ -319,7 +342,8 @@ def bench_folder(exe: str, fmt: str, folder: Path, manifest: dict, a, size_key: 
             def warm_argv(out, cache, cmd=cmd, o=options):
                 return command_argv(exe, cmd, folder, out, cache, o)
 
-            cold = timed(cold_argv, cmd, "cold", a.runs, a.warmup, same_cache=False)
+            cold = timed(cold_argv, cmd, "cold", a.runs, a.warmup, same_cache=False,
+                         interleave=floor)
             rows.append(cold)
             if "warm" in a.cache and cold.status == "ok":
                 if has_cache:
@@ -341,7 +365,7 @@ def judge(rows: list[Row], size_key: str) -> None:
             continue
         if size_key == "store":
             if r.mode == "cold" and r.label in ("due", "churn", "report") and floor:
-                lim = t["cold_x_floor"] * floor.median
+                lim = t["cold_x_floor"] * r.floor_median(floor)
                 r.target = f"≤ {t['cold_x_floor']:g}× floor: " + (
                     "met" if r.median <= lim else "MISSED"
                 )
@@ -399,7 +423,7 @@ def table_rows(rows: list[Row], input_rows: int) -> list[list[str]]:
                 f"{max(r.walls):.2f}",
                 f"{max(x.rss_mb for x in r.runs):,.0f}",
                 f"{input_rows / med:,.0f}" if med > 0 else "-",
-                f"{med / floor.median:.2f}"
+                f"{med / r.floor_median(floor):.2f}"
                 if floor and r is not floor
                 else ("1.00" if r is floor else "-"),
                 r.target or "-",
@@ -584,7 +608,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         (
             "rows/s = input data rows of all files / median wall time; "
-            "× floor = median / floor median; peak RSS = the largest ru_maxrss over the runs."
+            "× floor = median / floor median, for cold runs against the floor runs timed "
+            "right before each of them (floor and command alternate: this host's speed "
+            "drifts within minutes), else against all floor runs; "
+            "peak RSS = the largest ru_maxrss over the runs."
         ),
     ]
     print(f"\n{note}")

@@ -69,6 +69,11 @@ R_MIXED = ("文件混用了 UTF-8 和 GBK 两种编码（可能是两次导出�
 R_NUL = "文件含有二进制 NUL 字节：不是文本/CSV 文件，或已损坏，请重新导出"
 
 
+#: pandas' ``str`` dtype (Arrow-backed, NaN for missing): what pandas makes of a text
+#: column, and what the typed readers and the loader's text columns use
+STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 class RawSheet:
     """One sheet as read. ``grid``: see the module docstring for index, columns and values.
 
@@ -639,7 +644,7 @@ def _read_csv_typed(utf8: bytes, delim: str, width: int, n_lines: int) -> pd.Dat
             extra = pa.array([f[j] if j < len(f) and f[j] != "" else None for f in fields],
                              type=pa.large_string())
             cols[j] = pa.chunked_array([*cols[j].chunks, extra], pa.large_string()).take(order)
-    return pd.DataFrame({j: pd.arrays.ArrowStringArray(c, dtype=_STR)
+    return pd.DataFrame({j: pd.arrays.ArrowStringArray(c, dtype=STR_DTYPE)
                          for j, c in enumerate(cols)}, index=pd.RangeIndex(1, n + 1))
 
 
@@ -961,7 +966,6 @@ def _read_parquet(path: Path, *, max_rows: int) -> list[RawSheet]:
     return [RawSheet(path, path.stem, None, None, "parquet", typed=typed, header=header)]
 
 
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``, as the loader makes it
 
 
 def _typed_column(s: pd.Series):
@@ -969,7 +973,7 @@ def _typed_column(s: pd.Series):
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         arr = s.array.__arrow_array__().cast(pa.large_string())
         arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
-        return pd.arrays.ArrowStringArray(arr.combine_chunks(), dtype=_STR)
+        return pd.arrays.ArrowStringArray(arr.combine_chunks(), dtype=STR_DTYPE)
     if pd.api.types.is_datetime64_dtype(s.dtype):  # naive: as the grid's datetimes become
         return s.to_numpy()
     return _object_column(s)

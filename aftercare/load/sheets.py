@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from aftercare.issues import IssueLog
 from aftercare.load.headers import classify, find_header_row, normalise_header
-from aftercare.load.readers import RawSheet
+from aftercare.load.readers import STR_DTYPE, RawSheet
 
 _PLACEHOLDER = re.compile(r"^\s*(\$\{.*\}|#\{.*\}|必填.*|选填.*|可选.*|非必填.*)\s*$", re.S)
 _TOTALS = {"合计", "总计", "小计", "合计金额", "总合计", "total", "totals", "grandtotal", "sum"}
@@ -94,9 +94,6 @@ def _values(col: pd.Series):
     return col.to_numpy() if col.dtype == object else col.array
 
 
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what pandas makes of a text column
-
-
 def _text_column(values: np.ndarray):
     """A column of text and empty cells (None) as pandas' ``str`` array, as
     ``pd.DataFrame`` would make it, but without its check of every value in Python;
@@ -110,7 +107,7 @@ def _text_column(values: np.ndarray):
         arr = pa.array(values, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return values
-    return pd.arrays.ArrowStringArray(arr, dtype=_STR)
+    return pd.arrays.ArrowStringArray(arr, dtype=STR_DTYPE)
 
 
 def _drop_non_data_rows(out: pd.DataFrame, data: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:

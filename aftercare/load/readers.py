@@ -598,8 +598,9 @@ def _read_csv_typed(utf8: bytes, delim: str, width: int, n_lines: int) -> pd.Dat
     ``RawSheet.typed``: columns 0..width-1 of pandas ``str`` ('' missing), index = the
     line number. ``width``: the most common field count. Only when every record is one
     line (``n_lines`` records): a record over several lines (a line break inside quotes),
-    a row with more fields, or a short one with a quote in it give None, and the general reader (pandas' C engine) reads the file.
-    Short rows (titles above the header, totals) are put back where they were."""
+    a row with more fields, or a short one with a quote in it give None, and the general
+    reader (pandas' C engine) reads the file. Short rows (titles above the header,
+    totals) are put back where they were."""
     import pyarrow.csv as pacsv
 
     names = [str(i) for i in range(width)]
@@ -966,8 +967,6 @@ def _read_parquet(path: Path, *, max_rows: int) -> list[RawSheet]:
     return [RawSheet(path, path.stem, None, None, "parquet", typed=typed, header=header)]
 
 
-
-
 def _typed_column(s: pd.Series):
     """A Parquet column as ``RawSheet.typed`` holds it (see there)."""
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
@@ -996,21 +995,15 @@ def _object_column(s: pd.Series) -> np.ndarray:
 
 def _typed_to_grid(header: list | None, typed: pd.DataFrame) -> pd.DataFrame:
     """The object grid of a typed sheet: ``header`` (Parquet's column names) as row 1
-    and the values from row 2, or without a header the rows as they are (CSV)."""
-    if header is None:
-        body = [_object_column(typed[j]) for j in typed.columns]
-        arr = np.column_stack(body) if body and len(typed) else np.empty(
-            (len(typed), len(body)), dtype=object)
-        return _array_to_grid(arr, first_row=int(typed.index[0]) if len(typed) else 1,
-                              filled=np.not_equal(arr, None))
-    head = np.array(header, dtype=object)
-    head_filled = head != ""
-    head[~head_filled] = None
-    if not len(head):
-        return _array_to_grid(np.empty((0, 0), dtype=object))
+    and the values from row 2, or without a header the rows as they are (CSV: its
+    typed rows start at line 1)."""
     cols = [_object_column(typed[j]) for j in typed.columns]
-    body = np.column_stack(cols) if len(typed) else np.empty((0, len(head)), dtype=object)
-    filled = np.not_equal(body, None)
-    arr = np.vstack([head[None, :], body])
-    has = np.vstack([head_filled[None, :], filled])
-    return _array_to_grid(arr, filled=has)
+    arr = np.column_stack(cols) if cols and len(typed) else np.empty(
+        (len(typed), len(cols)), dtype=object)
+    filled = np.not_equal(arr, None)
+    if header is not None:
+        head = np.array(header, dtype=object).reshape(1, len(header))
+        head_filled = head != ""
+        head[~head_filled] = None
+        arr, filled = np.vstack([head, arr]), np.vstack([head_filled, filled])
+    return _array_to_grid(arr, filled=filled)

@@ -403,17 +403,14 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
     inp = _inputs(source, cfg, logs)
     m = _Month.of(month)
     inp.keep_context(m.start - pd.Timedelta(days=1))  # report.build reads it again
-    others = [m.shift(-k).start for k in range(trend_months - 1, 0, -1)]
-    others += [m.shift(-1).start, m.shift(-12).start]
-    others = list(dict.fromkeys(mo for mo in others if mo != m.start))
-    _split_months(inp, others, cfg)
+    trend_starts = [m.shift(-k).start for k in range(trend_months - 1, -1, -1)]  # oldest first
+    prev_m_start, prev_y_start = m.shift(-1).start, m.shift(-12).start
+    others = dict.fromkeys([*trend_starts, prev_m_start, prev_y_start])
+    _split_months(inp, [mo for mo in others if mo != m.start], cfg)
     results = compute_month(inp, m.start, cfg)
-    trend = []
-    for k in range(trend_months - 1, -1, -1):  # the months, oldest first
-        mk = m.shift(-k)
-        trend.append((mk.start, {r.kpi: r for r in compute_month(inp, mk.start, cfg)}))
-    prev_m = {r.kpi: r for r in compute_month(inp, m.shift(-1).start, cfg)}
-    prev_y = {r.kpi: r for r in compute_month(inp, m.shift(-12).start, cfg)}
+    trend = [(mo, {r.kpi: r for r in compute_month(inp, mo, cfg)}) for mo in trend_starts]
+    prev_m = {r.kpi: r for r in compute_month(inp, prev_m_start, cfg)}
+    prev_y = {r.kpi: r for r in compute_month(inp, prev_y_start, cfg)}
     from aftercare.rules.list_kpis import log_tables
 
     return KpiReport(m.start, results, prev_m, prev_y, trend, inp.data_end, inp,
@@ -433,13 +430,10 @@ def _split_months(inp: KpiInputs, months: list, cfg: dict) -> None:
     month depends only on the data and the month). A failed or killed worker costs
     nothing but time: its months are then computed here, by the caller's loop."""
     global _FORKED
-    import os
+    from aftercare.load import _jobs, _pool  # the loader's workers: forked, die with the run
 
-    from aftercare.load import _pool
-
-    jobs = int(cfg["limits"].get("jobs", 0)) or (os.cpu_count() or 1)
-    if (jobs < 2 or len(months) < 2 or not hasattr(os, "fork")
-            or len(inp.ds.repair_orders) > PARALLEL_MONTHS_MAX_ROS):
+    # _jobs: [limits] jobs (0: one per CPU), 1 with fewer than two months or no fork
+    if _jobs(cfg, len(months)) < 2 or len(inp.ds.repair_orders) > PARALLEL_MONTHS_MAX_ROS:
         return
     theirs, ours = months[0::2], months[1::2]
     _FORKED = (inp, cfg)

@@ -189,9 +189,9 @@ def test_amounts_each_distinct_text_once():
                 min_size=1, max_size=12))
 def test_datetime64_column_reads_as_its_objects(values):
     """A column of datetime cells becomes datetime64 when pandas builds the frame (xlsx
-    dates, Parquet timestamps). It is read as it is, not a Timestamp object per row, and
-    gives what the same cells give as objects; years outside 1677-2262 (nanoseconds'
-    range) are not wrapped round into another date."""
+    dates, Parquet timestamps); its own fast path (no Timestamp object per row) must give
+    what the same cells give as objects, values and issues alike. Far years are checked
+    in the next test."""
     as_objects = pd.Series(values, dtype=object)
     typed = pd.Series(values)
     if typed.dtype.kind != "M":  # all None

@@ -90,6 +90,7 @@ class FileResult:
     bad_vins: pd.DataFrame  # the first issue of each bad VIN of its ROs, + "_vin"
     vins_at: int  # where bad_vins go among issues
     logs: list[SheetFrame]  # contact-log sheets (raw grids: never cached)
+    unsaved: str | None = None  # its cache entry's name when the caller is to store it
 
 
 def load_folder(
@@ -123,15 +124,21 @@ def load_folder(
     bad: list[tuple[str, str]] = []
     if ds is None:
         results: list[FileResult] = []
-        for i, (scanned, result) in enumerate(_file_results(files, names, config, root)):
-            if progress:
-                progress(scanned.path.name, i, len(files))
-            try:
-                results.append(result())
-            except BadFileError as exc:
-                if not skip_bad_files:
-                    raise
-                bad.append((scanned.path.name, exc.reason))
+        defer = root is not None and cache.background() and _small(files)
+        try:
+            for i, (scanned, result) in enumerate(
+                    _file_results(files, names, config, root, defer=defer)):
+                if progress:
+                    progress(scanned.path.name, i, len(files))
+                try:
+                    results.append(result())
+                except BadFileError as exc:
+                    if not skip_bad_files:
+                        raise
+                    bad.append((scanned.path.name, exc.reason))
+        finally:  # the files read so far keep their entries, whatever stopped the run
+            cache.put_all_later(root, [(r.unsaved, *_to_entry(r)) for r in results
+                                       if r.unsaved is not None])
         ds = _combine(results, config)
         if whole is not None and not bad and not ds.log_sheets and _unchanged(files, names):
             _store_dataset(root, whole, ds)
@@ -208,6 +215,24 @@ def _cached_dataset(root: Path, name: str) -> Dataset | None:
 BACKGROUND_STORE_MAX_ROS = 1_000_000
 
 
+#: the files' own entries are written in a forked child too (not by the parse workers,
+#: whose time is the cold run's critical path) when the folder holds at most this many
+#: bytes, counted as CSV (about 1M ROs: a dealer group's exports are ~170 bytes per RO
+#: as CSV, Parquet a third of that); a bigger folder's workers write them in parallel
+BACKGROUND_FILES_MAX_BYTES = 160_000_000
+_BYTES_AS_CSV = {".parquet": 3.0}
+
+
+def _small(files: list[ScannedFile]) -> bool:
+    total = 0.0
+    for f in files:
+        try:
+            total += f.path.stat().st_size * _BYTES_AS_CSV.get(f.path.suffix.lower(), 1.0)
+        except OSError:
+            pass
+    return total <= BACKGROUND_FILES_MAX_BYTES
+
+
 def _store_dataset(root: Path, name: str, ds: Dataset) -> None:
     frames = {"vehicles": ds.vehicles, "customers": ds.customers,
               "repair_orders": ds.repair_orders, "issues": ds.issues.frame()}
@@ -221,8 +246,9 @@ def _store_dataset(root: Path, name: str, ds: Dataset) -> None:
 
 # ------------------------------------------------------------- files in parallel
 def _file_results(files: list[ScannedFile], names: list | None, config: dict,
-                  root: Path | None):
+                  root: Path | None, *, defer: bool = False):
     """(file, a callable giving its FileResult or raising its error), in folder order.
+    ``defer``: a parsed file's entry is not written but named in ``FileResult.unsaved``.
 
     Files the cache does not hold are parsed in worker processes (``[limits] jobs``), the
     rest read from the cache here meanwhile. Workers are forked at the first submit,
@@ -234,13 +260,15 @@ def _file_results(files: list[ScannedFile], names: list | None, config: dict,
     jobs = _jobs(config, len(misses))
     if jobs < 2:
         for i, f in enumerate(files):
-            yield f, functools.partial(_file_result, f, config, root, name=keys[i])
+            yield f, functools.partial(_file_result, f, config, root, name=keys[i],
+                                       defer=defer)
         return
     pool = _pool(jobs)
     try:
         # the costliest files first (longest-processing-time order): the last worker
         # to finish is not the one that picked the big workbook up last
-        futures = {i: pool.submit(_file_result, files[i], config, root, name=keys[i])
+        futures = {i: pool.submit(_file_result, files[i], config, root, name=keys[i],
+                                  defer=defer)
                    for i in sorted(misses, key=lambda i: -_parse_cost(files[i]))}
         for i, f in enumerate(files):
             if i in futures:
@@ -303,9 +331,10 @@ def _jobs(config: dict, misses: int) -> int:
 
 # ------------------------------------------------------------------------ one file
 def _file_result(scanned: ScannedFile, config: dict, root: Path | None, *,
-                 name: str | None = None) -> FileResult:
+                 name: str | None = None, defer: bool = False) -> FileResult:
     """The file's result, from the cache when it holds this version of the file.
-    ``name``: its entry name when already known."""
+    ``name``: its entry name when already known. ``defer``: a parsed file's entry is left
+    to the caller (``result.unsaved``) instead of being written here."""
     path = scanned.path
     try:
         st = path.stat()
@@ -327,7 +356,9 @@ def _file_result(scanned: ScannedFile, config: dict, root: Path | None, *,
             unchanged = (now.st_size, now.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
         except OSError:
             unchanged = False
-        if unchanged:  # not modified while it was read
+        if unchanged and defer:  # not modified while it was read
+            result.unsaved = name
+        elif unchanged:
             cache.put(root, name, *_to_entry(result))
     return result
 

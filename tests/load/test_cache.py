@@ -518,12 +518,14 @@ def _dataset_entries(root):
 
 
 def test_dataset_entry_is_written_in_the_background(tmp_path, monkeypatch):
-    """With the background on (the CLI's setting), the dataset's entry is written by a
-    forked child: this process writes only the files' entries, the child's entry is
-    there once wait_writers() returns, and the next run takes the dataset from it. A
-    dataset above BACKGROUND_STORE_MAX_ROS is written here, as with the background off."""
+    """With the background on (the CLI's setting), the entries are written by forked
+    children: one for the files' entries, forked once every file is parsed, one for the
+    dataset's. This process writes none; all are there once wait_writers() returns, and
+    the next run neither parses nor joins. A folder above BACKGROUND_FILES_MAX_BYTES has
+    its files' entries written where they are parsed (here: jobs = 1), a dataset above
+    BACKGROUND_STORE_MAX_ROS is written here, as with the background off."""
     folder = handmade(tmp_path / "data")
-    cfg = merge(defaults(), {"limits": {"jobs": 1}})  # files' entries written here too
+    cfg = merge(defaults(), {"limits": {"jobs": 1}})
     n_files = len(list(folder.iterdir()))
     here = []
     real_put = cache.put
@@ -533,19 +535,42 @@ def test_dataset_entry_is_written_in_the_background(tmp_path, monkeypatch):
     try:
         root = tmp_path / "cache"
         load_folder(folder, cfg, cache_dir=root)
-        assert len(here) == n_files and len(cache._writers) == 1
+        assert here == [] and len(cache._writers) == 2
         cache.wait_writers()
         assert not cache._writers and len(_dataset_entries(root)) == 1
+        assert len(entries(root)) == n_files + 1
         with monkeypatch.context() as m:
             m.setattr(loader, "_combine", lambda *a, **k: pytest.fail("joined again"))
+            m.setattr(loader, "_parse_file", lambda *a, **k: pytest.fail("parsed again"))
             assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
+        shutil.rmtree(_dataset_entries(root)[0])  # the files' entries alone
+        with monkeypatch.context() as m:
+            m.setattr(loader, "_parse_file", lambda *a, **k: pytest.fail("parsed again"))
+            assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
+        cache.wait_writers()
         here.clear()
         monkeypatch.setattr(loader, "BACKGROUND_STORE_MAX_ROS", 0)
+        monkeypatch.setattr(loader, "BACKGROUND_FILES_MAX_BYTES", 0)
         load_folder(folder, cfg, cache_dir=tmp_path / "cache2")
         assert len(here) == n_files + 1 and not cache._writers
     finally:
         cache.wait_writers()
         cache.set_background(False)
+
+
+def test_parse_workers_leave_small_folders_entries_to_the_run(tmp_path):
+    """With ``defer`` the parse workers write no entry (their time is a cold run's
+    critical path) but name it in FileResult.unsaved; without it they write it."""
+    folder = handmade(tmp_path / "data")
+    cfg = merge(defaults(), {"limits": {"jobs": 2}})
+    files, _ = loader.scan_folder(folder, recursive=False, pins={})
+    root = tmp_path / "cache"
+    names = loader._entry_names(files, cfg, root)
+    results = [r() for _, r in loader._file_results(files, names, cfg, root, defer=True)]
+    assert not root.exists() or entries(root) == []
+    assert sorted(r.unsaved for r in results) == sorted(n for n, _ in names)
+    results = [r() for _, r in loader._file_results(files, names, cfg, root)]
+    assert all(r.unsaved is None for r in results) and len(entries(root)) == len(files)
 
 
 def test_cli_waits_for_the_background_writer(tmp_path, monkeypatch):

@@ -86,6 +86,16 @@ def kind_of(v) -> str:
     return "other"
 
 
+def _kinds(values: np.ndarray) -> np.ndarray:
+    """:func:`kind_of` of each value (object array). It depends on the value's type
+    alone, so it is asked once per type (a column holds a handful), not once per value."""
+    types = np.empty(len(values), dtype=object)
+    types[:] = [type(v) for v in values]
+    codes, _ = pd.factorize(types)  # numbered in order of first appearance
+    _, first = np.unique(codes, return_index=True)
+    return np.array([kind_of(values[i]) for i in first], dtype=object)[codes]
+
+
 class Distinct:
     """The distinct non-missing values of a column, and the way back to its rows.
 
@@ -116,20 +126,24 @@ class Distinct:
         except TypeError:  # unhashable cells (lists…): not a cell value; use their text
             obj = np.array([v if _hashable(v) else str(v) for v in obj], dtype=object)
             codes, uniq = pd.factorize(obj)
-        uniq = list(uniq)
-        kinds = [kind_of(v) for v in uniq]  # one call per distinct value
-        clash = [i for i, v in enumerate(uniq) if kinds[i] in ("bool", "num") and v in (0, 1)]
-        if clash:  # re-code those rows as one of 0, 1, False, True by their real type
+        uniq = np.asarray(uniq, dtype=object)
+        kinds = _kinds(uniq)
+        clash = np.flatnonzero((kinds == "bool") | (kinds == "num"))
+        if len(clash):
+            sub = uniq[clash]
+            clash = clash[(sub == 0) | (sub == 1)]  # True == 1: hashed alike
+        if len(clash):  # re-code those rows as one of 0, 1, False, True by their real type
             rows = np.flatnonzero(np.isin(codes, clash))
             vals = pd.Series(obj[rows], dtype=object)
             isbool = vals.map(type).isin([bool, np.bool_]).to_numpy()
             key = isbool * 2 + vals.to_numpy(dtype="float64").astype(int)
             codes[rows] = len(uniq) + key
-            uniq += [0, 1, False, True]
-            kinds += ["num", "num", "bool", "bool"]
+            uniq = np.concatenate([uniq, np.array([0, 1, False, True], dtype=object)])
+            kinds = np.concatenate([kinds, np.array(["num", "num", "bool", "bool"],
+                                                    dtype=object)])
         self.codes = codes
         self.uniq = pd.Series(uniq, dtype=object)
-        self.kind = np.array(kinds, dtype=object)
+        self.kind = kinds
 
     def _init_text(self, raw: pd.Series) -> None:
         # in pyarrow: only the distinct values become Python objects, not every row's
@@ -179,8 +193,10 @@ class Distinct:
         if self._texts is None:
             out = self.uniq.astype(str).astype(object)
             num = self.kind == "num"
-            if num.any():
-                out[num] = out[num].str.replace(r"^(-?[0-9]+)\.0+$", r"\1", regex=True)
+            if num.any():  # in Arrow (RE2): an xlsx mileage column is 50k numbers
+                t = pa.array(out[num].to_numpy(), type=pa.string())
+                t = pc.replace_substring_regex(t, r"^(-?[0-9]+)\.0+$", r"\1")
+                out[num] = t.to_numpy(zero_copy_only=False)
             self._texts = out
         return self._texts
 

@@ -47,6 +47,18 @@ def test_same_as_per_group_join(rows):
     assert list(got.index) == list(slow(f, "k", "v"))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([1, 2, None]), st.sampled_from(["A", "B"]),
+                          st.sampled_from(["x", "y", "", None, "粤B1", 4.5])),
+                max_size=30), st.sampled_from([";", "\n"]))
+def test_same_as_per_group_join_two_keys(rows, sep):
+    """Two key columns (the contact log's), either separator, a number among the texts."""
+    f = pd.DataFrame(rows, columns=["c", "p", "v"], dtype=object)
+    got = join_unique(f, ["c", "p"], "v", sep)
+    assert got.to_dict() == slow(f, ["c", "p"], "v", sep)
+    assert list(got.index) == list(slow(f, ["c", "p"], "v", sep))
+
+
 def test_latest_rows_takes_the_last_day_then_the_greatest_tie():
     """Per key: rows of its greatest day only, then the greatest tie value (missing counts
     as greatest), the last such row on a tie; other days' higher values are ignored."""

@@ -25,7 +25,9 @@ Choices where the spec is silent (each is marked ``# choice:`` below):
   carry a ``detail`` text beside the spec's columns (the neighbours of a typo, the highest
   earlier km of a rollback, the sum behind a suspect rate), for :class:`IssueLog`.
 * ``readings.source`` and ``readings.reject`` are categoricals (a kept reading's reject is
-  missing, NaN, rather than None) to keep 8M-row tables small.
+  missing, NaN, rather than None) to keep 8M-row tables small; so is ``readings.ro_key``
+  of a delivery reading when the RO keys are text (pandas ``str``: the dtype's NA, not
+  None); the rules match readings to ROs by ``ro_pos``, never by key.
 * ``vehicles`` holds every vehicle of the vehicles table plus any vehicle that has readings
   only through ROs; unknown ids give NaT / NaN in :func:`date_reaching` / :func:`km_on`.
 """
@@ -278,8 +280,14 @@ def _grouped_cummax(values: np.ndarray, group_start: np.ndarray, integral: bool)
 
 def _readings_frame(r: _Readings, kept, high_typo, rollback, repair_orders) -> pd.DataFrame:
     is_ro = r.src >= 0
-    ro_key = np.full(len(r.vid), None, dtype=object)
-    ro_key[is_ro] = repair_orders["ro_key"].take(r.src[is_ro]).to_numpy(dtype=object)
+    keys = repair_orders["ro_key"].array
+    if isinstance(keys.dtype, pd.StringDtype):  # text keys stay Arrow: a dealer group's
+        # 7M readings took 4.7 s to become Python strs; delivery readings get the dtype's NA
+        ro_key = pd.Series(keys.take(np.where(is_ro, r.src, -1), allow_fill=True))
+    else:
+        ro_key = np.full(len(r.vid), None, dtype=object)
+        ro_key[is_ro] = repair_orders["ro_key"].take(r.src[is_ro]).to_numpy(dtype=object)
+        ro_key = pd.Series(ro_key, dtype=object)
     reject = np.where(high_typo, 0, np.where(rollback, 1, -1)).astype("int8")
     return pd.DataFrame(
         {
@@ -287,7 +295,7 @@ def _readings_frame(r: _Readings, kept, high_typo, rollback, repair_orders) -> p
             "date": _as_datetime(r.day),
             "km": r.km,
             "source": pd.Categorical.from_codes(is_ro.astype("int8"), ["delivery", "ro"]),
-            "ro_key": pd.Series(ro_key, dtype=object),
+            "ro_key": ro_key,
             "ro_pos": np.where(is_ro, r.src, -1),  # the RO's row position in the input
             "kept": kept,
             "reject": pd.Categorical.from_codes(reject, ["high_typo", "rollback"]),

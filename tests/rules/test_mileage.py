@@ -221,7 +221,11 @@ def test_delivery_reading_is_included():
     rd = p.readings
     assert rd.source.tolist() == ["delivery", "ro"]
     assert rd.iloc[0].date == pd.Timestamp("2024-01-01") and rd.iloc[0].km == 0
-    assert rd.iloc[0].ro_key is None
+    assert pd.isna(rd.iloc[0].ro_key) and rd.iloc[1].ro_key == "RO0"
+    assert isinstance(rd["ro_key"].dtype, pd.StringDtype)  # text keys stay Arrow
+    obj = ros((1, "2024-03-01", 3_000)).astype({"ro_key": object})
+    rd = project(vehicles((1, "2024-01-01")), obj, AS_OF, CFG).readings
+    assert rd["ro_key"].tolist() == [None, "RO0"] and rd["ro_key"].dtype == object
     # 3,000 km over 60 days = 50 km/day
     assert one(p).daily_km == 50.0 and one(p).first_km == 0
     p = project(vehicles((1, "2024-01-01")), ros((1, "2024-03-01", 3_000)), AS_OF,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from .frames import join_unique
 from .parse_base import Distinct, arrow_map, is_blank, issues, nfkc
 
 MOBILE = r"1[3-9][0-9]{9}"
@@ -104,7 +105,7 @@ def parse_phones(raw: pd.Series) -> PhoneResult:
         rest = rest[rest["num"].to_numpy() != primary[rest["u"].to_numpy(dtype=int)]]
         rest = rest.drop_duplicates(["u", "num"])
         if len(rest):
-            joined = rest.groupby("u", sort=False)["num"].agg(";".join)
+            joined = join_unique(rest, "u", "num")  # no Python join per cell
             others[joined.index.to_numpy(dtype=int)] = joined.to_numpy(dtype=object)
     issue = issues(n)
     none = pd.isna(primary)

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+
+def map_distinct(s: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """``fn`` applied once per distinct value of ``s`` and mapped back onto the rows (an
+    object Series; missing cells give None without a call). A ``Series.map(lambda …)``
+    calls Python once per row: 300k rows of a dealer group's month list took 0.5 s."""
+    obj = s.to_numpy(dtype=object, na_value=None)
+    try:
+        codes, uniq = pd.factorize(obj)
+    except TypeError:  # unhashable cells: one call each (rare; not from our frames)
+        return pd.Series([fn(v) for v in obj], index=s.index, dtype=object)
+    texts = np.array([fn(v) for v in uniq] + [None], dtype=object)
+    return pd.Series(texts[np.where(codes < 0, len(uniq), codes)], index=s.index, dtype=object)
 
 
 def join_unique(frame: pd.DataFrame, key, col: str, sep: str = ";") -> pd.Series:

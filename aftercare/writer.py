@@ -64,6 +64,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aftercare.atomic import atomic_path
+from aftercare.frames import map_distinct
 from aftercare.prefetch import Prefetch
 from aftercare.parse import mask_id_number, mask_phone
 
@@ -208,9 +209,9 @@ def write_csv_copy(path: Path, sheet: Sheet, *, mask: bool = False) -> Path:
         fld = str(name)
         s = frame.iloc[:, j]
         if fld in phones:
-            out = _map_distinct(s, lambda v: _phone_text(v, mask))
+            out = map_distinct(s, lambda v: _phone_text(v, mask))
         elif fld in ids:
-            out = _map_distinct(s, lambda v: _id_text(v, mask))
+            out = map_distinct(s, lambda v: _id_text(v, mask))
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
             naive = _naive(s)
             timed = bool((naive.dropna() != naive.dropna().dt.normalize()).any())
@@ -221,7 +222,7 @@ def write_csv_copy(path: Path, sheet: Sheet, *, mask: bool = False) -> Path:
             out = s
         else:
             labels = sheet.bool_labels
-            out = _map_distinct(s, lambda v: _csv_text(v, labels))
+            out = map_distinct(s, lambda v: _csv_text(v, labels))
         cols[str(headers.get(fld, fld))] = out
     table = pd.DataFrame(cols, index=frame.index)
     with atomic_path(path) as tmp:
@@ -239,17 +240,6 @@ def _csv_text(v: Any, labels) -> str | None:
         return None
     t = _ILLEGAL_XML.sub("", t)
     return "'" + t if t.startswith(FORMULA_PREFIXES) else t
-
-
-def _map_distinct(s: pd.Series, fn: Callable[[Any], str | None]) -> pd.Series:
-    """``fn`` applied once per distinct value of ``s`` and mapped back onto the rows."""
-    obj = s.to_numpy(dtype=object, na_value=None)
-    try:
-        codes, uniq = pd.factorize(obj)
-    except TypeError:  # unhashable cells: one call each (rare; not from our frames)
-        return pd.Series([fn(v) for v in obj], index=s.index, dtype=object)
-    texts = np.array([fn(v) for v in uniq] + [None], dtype=object)
-    return pd.Series(texts[np.where(codes < 0, len(uniq), codes)], index=s.index, dtype=object)
 
 
 def safe_sheet_names(names: Sequence[str], reserved: Iterable[str] = ()) -> list[str]:

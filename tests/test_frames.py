@@ -71,3 +71,13 @@ def test_latest_rows_takes_the_last_day_then_the_greatest_tie():
     got = latest_rows(f, "v", "day", "km")
     assert got["tag"].to_dict() == {1: "c", 2: "e", 3: "g"}
     assert list(got.index) == [1, 2, 3]
+
+
+def test_map_distinct_calls_once_per_value_and_leaves_missing_none():
+    from aftercare.frames import map_distinct
+
+    calls = []
+    s = pd.Series(["a", "b", None, "a", np.nan, "b"], index=[5, 4, 3, 2, 1, 0], dtype=object)
+    got = map_distinct(s, lambda v: calls.append(v) or v.upper())
+    assert sorted(calls) == ["a", "b"]
+    assert got.tolist() == ["A", "B", None, "A", None, "B"] and got.index.equals(s.index)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from aftercare import i18n
-from aftercare.frames import join_unique
+from aftercare.frames import join_unique, map_distinct
 from aftercare.load import Dataset, load_folder
 from aftercare.rules import calls as calls_mod
 from aftercare.rules import mileage
@@ -221,7 +221,7 @@ def enrich(rem: pd.DataFrame, ctx: RuleContext, lang: str) -> pd.DataFrame:
     last = ctx.last_visit()
     rem["last_visit"] = pd.to_datetime(vid.map(last), errors="coerce") if len(last) else pd.NaT
     rem["last_visit"] = rem["last_visit"].where(has_v)
-    rem["kind_label"] = rem["kind"].map(lambda k: i18n.pick(KIND_LABELS[k], lang))
+    rem["kind_label"] = map_distinct(rem["kind"], lambda k: i18n.pick(KIND_LABELS[k], lang))
     rem["script"] = scripts(rem, ctx.cfg)
     return rem
 
@@ -293,8 +293,8 @@ def _call_details(calls, reminders, ctx, lang) -> pd.DataFrame:
     })
     details.index = details.index.astype(object)
     calls = calls.join(details, on="call_id")
-    calls["topics"] = calls["kinds"].map(
-        lambda ks: "; ".join(i18n.pick(KIND_LABELS[k], lang) for k in ks.split(";") if k))
+    calls["topics"] = map_distinct(calls["kinds"], lambda ks: "; ".join(
+        i18n.pick(KIND_LABELS[k], lang) for k in ks.split(";") if k))
     return calls
 
 

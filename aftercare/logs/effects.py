@@ -132,6 +132,14 @@ def match(rows: pd.DataFrame, ds) -> tuple[pd.DataFrame, pd.DataFrame]:
     or that say sold/scrapped/done elsewhere of a vehicle that cannot be found (edited key
     columns), are data issues: ``(rows, issues)``."""
     rows = rows.copy()
+    if not len(rows):  # no logs (a first run, a dealer group's head office): no lookup
+        # tables of every customer and vehicle (4 s on a dealer group), the same empty result
+        rows["customer_key"] = pd.Series(dtype=object)
+        rows["vehicle_id"] = pd.Series(dtype="Int64")
+        none = pd.Series(False, index=rows.index)
+        return rows, pd.concat([_issues(rows, none, "customer_id", "log_no_match", none),
+                                _issues(rows, none, "plate", "log_vehicle_no_match", none)],
+                               ignore_index=True)
     cust = ds.customers
     keys = set(cust["customer_key"].astype(str))
     cid = ("c:" + rows["customer_id"].astype("string")).astype(object)

@@ -16,6 +16,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from aftercare.errors import FilledLogError, OutputError
@@ -105,11 +106,12 @@ def build_log_frame(calls: pd.DataFrame, reminders: pd.DataFrame, month_label: s
     ).sort_values(["call_id", "priority", "due_date", "kind"], kind="stable")
     keys = ["call_id", "plate", "vin"]
     g = r.drop_duplicates([*keys, "kind"]).groupby(keys, sort=False)
-    veh = pd.DataFrame({
-        "kinds": join_unique(r, keys, "kind"),
-        "_prio": g["priority"].min(),
-        "_due": g["due_date"].min(),
-    }).reset_index()
+    prio, due = g["priority"].min(), g["due_date"].min()
+    kinds = join_unique(r, keys, "kind")
+    if not kinds.index.equals(prio.index):  # (else no alignment of 300k-key MultiIndexes)
+        kinds = kinds.reindex(prio.index)
+    veh = pd.DataFrame({"kinds": kinds.to_numpy(), "_prio": prio.to_numpy(),
+                        "_due": due.to_numpy()}, index=prio.index).reset_index()
     c = c.assign(call_id=c["call_id"].astype(object).astype(str))
     rows = c.merge(veh, on="call_id", how="left", suffixes=("_call", ""))
     orphan = rows["kinds"].isna()
@@ -119,7 +121,8 @@ def build_log_frame(calls: pd.DataFrame, reminders: pd.DataFrame, month_label: s
         rows.loc[orphan, "kinds"] = _blank(rows.loc[orphan, "kinds_call"])
     rows = rows.sort_values(["_rank", "_prio", "_due", "plate", "vin"], kind="stable",
                             na_position="last")
-    out = pd.DataFrame({f: [None] * len(rows) for f in LOG_FIELDS}, dtype=object)
+    out = pd.DataFrame({f: np.full(len(rows), None, dtype=object) for f in LOG_FIELDS},
+                       copy=False)
     for fld in PREFILLED_COLUMNS:
         if fld == "month":
             out[fld] = str(month_label)

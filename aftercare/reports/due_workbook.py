@@ -15,6 +15,7 @@ import datetime as dt
 import pandas as pd
 
 from aftercare import i18n
+from aftercare.frames import map_distinct
 from aftercare.masking import ID_FIELDS, NAME_FIELDS, PHONE_FIELDS, mask_value
 from aftercare.reports.contact_log import (  # noqa: F401 — re-exported
     LOG_FIELDS,
@@ -303,7 +304,7 @@ def reminders_sheet(reminders: pd.DataFrame, lang: str) -> Sheet:
     r = reminders.reset_index(drop=True)
     note = r["note"] if "note" in r else pd.Series("", index=r.index)
     note = _text_key(note)
-    note = note.map(lambda v: _pick(NOTE_LABELS[v], lang) if v in NOTE_LABELS else v)
+    note = map_distinct(note, lambda v: _pick(NOTE_LABELS[v], lang) if v in NOTE_LABELS else v)
     status = _text_key(r["status"])
     frame = pd.DataFrame({
         "customer_id": r["customer_id"],
@@ -312,7 +313,7 @@ def reminders_sheet(reminders: pd.DataFrame, lang: str) -> Sheet:
         "plate": r["plate"],
         "vin": r["vin"],
         "model": r["model"],
-        "kind_label": r["kind"].map(lambda k: kind_label(k, lang)),
+        "kind_label": map_distinct(r["kind"], lambda k: kind_label(k, lang)),
         "kind": r["kind"],
         "due_date": _dates(r["due_date"]),
         "contact_date": _dates(r["contact_date"]),
@@ -320,7 +321,8 @@ def reminders_sheet(reminders: pd.DataFrame, lang: str) -> Sheet:
         "projected_km": pd.to_numeric(r["projected_km"], errors="coerce").round(0).astype("Int64"),
         "daily_km": pd.to_numeric(r["daily_km"], errors="coerce").round(1),
         "last_visit": _dates(r["last_visit"]),
-        "status": status.map(lambda v: _pick(STATUS_LABELS[v], lang) if v in STATUS_LABELS else v),
+        "status": map_distinct(status, lambda v: _pick(STATUS_LABELS[v], lang)
+                               if v in STATUS_LABELS else v),
         "agent": r["agent"],
         "note": note.replace("", None),
     })
@@ -353,7 +355,7 @@ def fix_data_sheet(fix_data: pd.DataFrame, lang: str) -> Sheet:
         "mobile": col("mobile"),
         "plate": col("plate"),
         "vin": col("vin"),
-        "kind_label": col("kind").map(lambda k: kind_label(k, lang)),
+        "kind_label": map_distinct(col("kind"), lambda k: kind_label(k, lang)),
         "due_date": _dates(col("due_date")),
         "reason_text": reason.map(words),
         "reason": reason,

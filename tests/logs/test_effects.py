@@ -51,6 +51,23 @@ def test_rows_match_by_id_else_mobile_else_plate_and_edited_keys_are_issues():
         [5, "customer_id", "log_no_match"], [6, "plate", "log_vehicle_no_match"]]
 
 
+def test_no_log_rows_match_nothing_without_building_lookups():
+    """No log rows: the same columns, dtypes and (empty) issues as matching one row that
+    is then dropped, and the customers and vehicles are not looked at."""
+    rows, _ = read([call("a", "C1", "粤B1")])
+    full_rows, full_issues = E.match(rows, ds_())
+
+    class Untouchable:
+        def __getattr__(self, name):
+            raise AssertionError(f"looked at ds.{name}")
+
+    rows0, issues0 = E.match(rows.iloc[:0], Untouchable())
+    assert list(rows0.columns) == list(full_rows.columns)
+    assert rows0.dtypes.to_dict() == full_rows.dtypes.to_dict()
+    assert list(issues0.columns) == list(full_issues.columns) and issues0.empty
+    assert E.compute(rows0, ds_(), AS_OF).opted_out == frozenset()
+
+
 def test_opt_out_on_any_row_applies_to_the_customer_whenever_dated():
     """拒绝联系 on one row of C2's two-car call opts C2 out, even dated after as_of; so
     does a register entry (by id or by number)."""

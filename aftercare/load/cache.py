@@ -370,18 +370,15 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> dict:
     # dealer group's joined ROs are gigabytes)
     index_values = index.to_numpy(dtype="int64")
     writer = None
-    distinct: dict[int, list] = {}  # text column → its chunks' distinct texts
     try:
         for start in range(0, max(len(frame), 1), WRITE_CHUNK_ROWS):
             part = frame.iloc[start:start + WRITE_CHUNK_ROWS]
             arrays = [pa.array(index_values[start:start + WRITE_CHUNK_ROWS], type=pa.int64())]
             fields = [_INDEX]
-            for i, (name, spec) in enumerate(zip(names, specs)):
+            for name, spec in zip(names, specs):
                 for suffix, arr in _arrays(part[name], spec):
                     arrays.append(arr)
                     fields.append(name + suffix)
-                    if spec["kind"] in ("str", "mixed") and suffix != ":tag":
-                        distinct.setdefault(i, []).append(arr.unique())
             table = pa.Table.from_arrays(arrays, names=fields)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema, compression="snappy")
@@ -389,8 +386,6 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> dict:
     finally:
         if writer is not None:
             writer.close()
-    for i, parts in distinct.items():
-        specs[i]["dict"] = _repeats(parts, len(frame))
     return {"columns": columns, "columns_dtype": str(frame.columns.dtype),
             "index": "range" if isinstance(index, pd.RangeIndex) else "int64",
             "start": int(index.start) if isinstance(index, pd.RangeIndex) else 0}
@@ -434,7 +429,7 @@ def _spec(s: pd.Series) -> dict:
     if s.dtype == object:
         values = s.to_numpy(dtype=object)
         kind = "str" if _all_str_or_none(values) else "mixed"
-        return {"kind": kind, "dict": True}  # decided on the whole column as it is written
+        return {"kind": kind, "dict": _repeats(values)}
     dtype = s.dtype
     if isinstance(dtype, pd.StringDtype):
         return {"kind": "string", "storage": dtype.storage,
@@ -471,19 +466,18 @@ def _encode(s: pd.Series):
     return _arrays(s, spec), spec
 
 
-def _repeats(parts: list, rows: int) -> bool:
+def _repeats(values: np.ndarray, sample: int = 10_000) -> bool:
     """Whether a text column repeats its values (then it is read dictionary-encoded, each
-    distinct text one shared str), from its chunks' distinct texts (Arrow), over the whole
-    column: a dealer group's 7M RO rows hold 0.9M distinct VINs, but the first 10,000
-    rows, once the sample, hardly repeat one. RO numbers never repeat: building a
-    dictionary of them on reading only costs time."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not rows:
-        return True
-    texts = pa.chunked_array(parts, type=parts[0].type)
-    return pc.count_distinct(texts).as_py() <= 0.5 * rows
+    distinct text one shared str): judged on its first rows. RO numbers do not repeat:
+    building a dictionary of them on reading only costs time. Judged on the whole column
+    instead, a dealer group's RO VINs (0.9M distinct in 7M rows) were read as
+    dictionaries, and reading them took 3.2 s instead of 0.9 s: each Parquet row group
+    has its own dictionary, which repeats hardly any VIN within it."""
+    head = values[:sample]
+    try:
+        return len(pd.unique(head)) <= 0.5 * len(head)
+    except TypeError:  # unhashable values: no dictionary
+        return False
 
 
 def _decode(table, name: str, spec: dict) -> pd.Series:

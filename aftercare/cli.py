@@ -12,6 +12,7 @@ Exit codes (05-operations.md), for every command:
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -438,4 +439,18 @@ def _fail(message: str, debug: bool) -> None:
 
 
 def main() -> None:
-    sys.exit(run())
+    """The console script: run(), then leave without the interpreter's teardown.
+
+    Teardown frees every object of the run one by one (and the modules, and Arrow's
+    memory pool): 0.3 s of a store's 2-2.5 s warm run, seconds after a dealer group's
+    run. By the time run() returns, every file is written and closed (each is written in
+    a ``with`` block and renamed into place), the parse workers have exited and the
+    cache writers have been waited for; only the standard streams may hold output.
+    Library callers and the tests call run(), which returns as usual."""
+    code = run()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (| head): nothing more to say
+            pass
+    os._exit(code)

@@ -95,3 +95,26 @@ def test_unwritable_output_is_exit_1(tmp_path, capsys):
     blocker.write_text("not a folder", encoding="utf-8")
     assert run(due_args(small_data(tmp_path), blocker)) == 1
     assert "Error:" in capsys.readouterr().err
+
+
+def _console(tmp_path, *args):
+    """The console script's main() in a fresh process, with an exit handler that would
+    print if the interpreter's teardown ran."""
+    code = ("import atexit, sys; atexit.register(lambda: print('TEARDOWN', flush=True)); "
+            "from aftercare.cli import main; sys.argv = ['aftercare', *sys.argv[1:]]; main()")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=300)
+
+
+def test_console_script_skips_teardown_but_keeps_output_and_exit_code(tmp_path):
+    """main() leaves with os._exit after run(): no teardown (0.3 s of a warm store run),
+    yet the whole --json summary is on stdout, the files are written, and a failure's
+    exit code and message come through."""
+    data, out = small_data(tmp_path), tmp_path / "out"
+    ok = _console(tmp_path, *due_args(data, out, "--json"))
+    assert ok.returncode == 0 and "TEARDOWN" not in ok.stdout
+    summary = json.loads(ok.stdout)
+    assert summary["files"] and all(Path(f).stat().st_size > 0 for f in summary["files"])
+    bad = _console(tmp_path, "due", "--data", str(tmp_path / "missing"), "--month", "2026-12",
+                   "--as-of", "2026-11-20")
+    assert bad.returncode == 2 and "数据文件夹不存在" in bad.stderr

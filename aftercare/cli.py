@@ -446,8 +446,11 @@ def main() -> None:
     run. By the time run() returns, every file is written and closed (each is written in
     a ``with`` block and renamed into place), the parse workers have exited and the
     cache writers have been waited for; only the standard streams may hold output.
-    Library callers and the tests call run(), which returns as usual."""
+    Library callers and the tests call run(), which returns as usual; so does main() under
+    a profiler or tracer (cProfile, coverage), which write their results at exit."""
     code = run()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

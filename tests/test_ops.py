@@ -118,3 +118,16 @@ def test_console_script_skips_teardown_but_keeps_output_and_exit_code(tmp_path):
     bad = _console(tmp_path, "due", "--data", str(tmp_path / "missing"), "--month", "2026-12",
                    "--as-of", "2026-11-20")
     assert bad.returncode == 2 and "数据文件夹不存在" in bad.stderr
+
+
+def test_console_script_under_a_profiler_exits_normally(tmp_path):
+    """Under cProfile (bench/README.md's way to profile a run) main() exits as usual, so
+    the profiler writes its results."""
+    prof = tmp_path / "run.prof"
+    code = ("import cProfile, sys; from aftercare.cli import main; "
+            "sys.argv = ['aftercare', '--help']; "
+            f"cProfile.run('main()', {str(prof)!r})")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "Usage" in done.stdout
+    assert prof.stat().st_size > 0

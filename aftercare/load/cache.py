@@ -106,6 +106,14 @@ def is_inside(path: Path, folder: Path) -> bool:
 _code: str | None = None
 
 
+def code_files() -> list[Path]:
+    """The source files whose code decides a file's parse (tests check that every module
+    they import is among them, or cannot change a parse)."""
+    pkg = Path(__file__).resolve().parents[1]
+    return sorted(pkg.glob("load/*.py")) + sorted(pkg.glob("parse*.py")) + [
+        pkg / "issues.py", pkg / "frames.py"]
+
+
 def _code_digest() -> str:
     """A digest of the source of everything the per-file step runs, and of the versions
     of the libraries it runs on: changing the parsing code invalidates every entry."""
@@ -114,10 +122,7 @@ def _code_digest() -> str:
         from importlib import metadata
 
         h = hashlib.sha256()
-        pkg = Path(__file__).resolve().parents[1]
-        files = sorted(pkg.glob("load/*.py")) + sorted(pkg.glob("parse*.py")) + [
-            pkg / "issues.py"]
-        for f in files:
+        for f in code_files():
             h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
         for dist in ("aftercare", "pandas", "numpy", "pyarrow", "python-calamine", "openpyxl"):
             try:

@@ -209,11 +209,11 @@ def band_ranges(edges) -> dict[str, str]:
 def build_churn_sheets(result: dict, lang: str) -> list[Sheet]:
     """汇总, one call sheet per lapsed band, 全部车辆, 流失原因, 数据问题 (English names and
     headers with ``lang='en'``)."""
-    bands = result["bands"]
+    display = _display(result["bands"], lang)  # once: a dealer group's is 1M rows
     return [
         summary_sheet(result, lang),
-        *[call_sheet(bands, code, lang) for code in LAPSED_BANDS],
-        all_vehicles_sheet(bands, lang),
+        *[call_sheet(display, code, lang, shown=True) for code in LAPSED_BANDS],
+        all_vehicles_sheet(display, lang, shown=True),
         reasons_sheet(lang, result.get("reasons")),
         churn_issues_sheet(result["issues"], lang),
     ]
@@ -245,10 +245,11 @@ def _order(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.Data
                              na_position="last").reset_index(drop=True)
 
 
-def call_sheet(bands: pd.DataFrame, code: str, lang: str) -> Sheet:
+def call_sheet(bands: pd.DataFrame, code: str, lang: str, *, shown: bool = False) -> Sheet:
     """The ranked win-back list of one lapsed band: callable customers only (opted-out
-    customers are counted in the summary, never listed), rank 1 first."""
-    d = _display(bands, lang)
+    customers are counted in the summary, never listed), rank 1 first. ``shown``:
+    ``bands`` is already :func:`_display`'s frame."""
+    d = bands if shown else _display(bands, lang)
     d = d[(d["band"] == code).to_numpy() & ~d["opted_out"].to_numpy()]
     d = _order(d, ["rank", "vehicle_id"], [True, True])
     frame = d.reindex(columns=list(CALL_COLUMNS))
@@ -257,10 +258,10 @@ def call_sheet(bands: pd.DataFrame, code: str, lang: str) -> Sheet:
                                                      "projected_km": "0"})
 
 
-def all_vehicles_sheet(bands: pd.DataFrame, lang: str) -> Sheet:
+def all_vehicles_sheet(bands: pd.DataFrame, lang: str, *, shown: bool = False) -> Sheet:
     """Every banded vehicle: the stable columns, then the extras; by band (active first),
-    then days since the last visit, then VIN."""
-    d = _display(bands, lang)
+    then days since the last visit, then VIN. ``shown``: as for :func:`call_sheet`."""
+    d = bands if shown else _display(bands, lang)
     d = d.assign(_b=d["band"].map({c: i for i, c in enumerate(BAND_CODES)}),
                  _vin=d["vin"].astype(object).where(d["vin"].notna(), ""))
     d = _order(d, ["_b", "days_since", "_vin", "vehicle_id"], [True, True, True, True])

@@ -590,3 +590,35 @@ def test_cli_waits_for_the_background_writer(tmp_path, monkeypatch):
                 "--cache-dir", str(root)]) == 0
     assert not cache._writers and len(_dataset_entries(root)) == 1
     assert cache._background is False
+
+
+def test_code_digest_covers_every_module_the_parse_imports():
+    """Every aftercare module that the parsing code imports is hashed into the entries'
+    key (else changing it would leave stale parses in the cache), except the ones that
+    cannot change a parse's result (errors: exception classes; memory: malloc_trim)."""
+    import ast
+
+    files = {p.resolve() for p in cache.code_files()}
+    pkg = Path(cache.__file__).resolve().parents[1]
+    harmless = {pkg / "errors.py", pkg / "memory.py"}
+    for f in files:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:  # relative: from .frames import …
+                base = f.parent
+                for _ in range(node.level - 1):
+                    base = base.parent
+                parts = (node.module or "").split(".") if node.module else []
+            elif (node.module or "").startswith("aftercare"):
+                base, parts = pkg, node.module.split(".")[1:]
+            else:
+                continue
+            names = [parts] if parts else [[a.name] for a in node.names]
+            if parts:  # from aftercare import parse: a module of the package
+                names += [parts + [a.name] for a in node.names]
+            candidates = [base.joinpath(*n).with_suffix(".py") for n in names if n] + [
+                base.joinpath(*n, "__init__.py") for n in names if n]
+            hit = [c for c in candidates if c.exists()]
+            assert not hit or any(c in files or c in harmless for c in hit), (f, node.module)

@@ -54,10 +54,16 @@ def join_unique(frame: pd.DataFrame, key, col: str, sep: str = ";") -> pd.Series
 
 
 def latest_rows(frame: pd.DataFrame, key: str, day: str, tie: str) -> pd.DataFrame:
-    """One row per ``key`` (the index): among its rows on its greatest ``day``, the one with
-    the greatest ``tie`` (missing ``tie`` counts as greatest; the last such row on a
-    tie). Only the rows of each key's greatest day are sorted, not the whole frame."""
+    """One row per ``key`` (the index, sorted): among its rows on its greatest ``day``, the
+    one with the greatest ``tie`` (missing ``tie`` counts as greatest; the last such row
+    on a tie). Only the rows of each key's greatest day are looked at, and only the keys
+    with several rows that day are sorted by ``tie`` (often text: RO numbers; sorting a
+    dealer group's 1M last visits by them took 1.2 s)."""
     greatest = frame.groupby(key)[day].transform("max")
     on_day = frame[(frame[day] == greatest).to_numpy()]
-    return (on_day.sort_values([key, tie], kind="stable")
-            .drop_duplicates(key, keep="last").set_index(key))
+    several = on_day[key].duplicated(keep=False).to_numpy()
+    if several.any():
+        tied = (on_day[several].sort_values([key, tie], kind="stable")
+                .drop_duplicates(key, keep="last"))
+        on_day = pd.concat([on_day[~several], tied])
+    return on_day.sort_values(key, kind="stable").set_index(key)

@@ -81,3 +81,20 @@ def test_map_distinct_calls_once_per_value_and_leaves_missing_none():
     got = map_distinct(s, lambda v: calls.append(v) or v.upper())
     assert sorted(calls) == ["a", "b"]
     assert got.tolist() == ["A", "B", None, "A", None, "B"] and got.index.equals(s.index)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 3),
+                          st.sampled_from(["R1", "R2", "R10", None]), st.integers(0, 99)),
+                min_size=1, max_size=40))
+def test_latest_rows_same_as_sorting_every_row(rows):
+    """The same rows, in the same order, as sorting every row of each key's greatest day
+    by (key, tie) and keeping the last: missing ties last, input order on a tie."""
+    from aftercare.frames import latest_rows
+
+    f = pd.DataFrame(rows, columns=["v", "day", "ro", "tag"])
+    f["ro"] = f["ro"].astype("str")  # the RO keys' dtype (NaN for a missing one)
+    greatest = f.groupby("v")["day"].transform("max")
+    want = (f[(f["day"] == greatest).to_numpy()].sort_values(["v", "ro"], kind="stable")
+            .drop_duplicates("v", keep="last").set_index("v"))
+    pd.testing.assert_frame_equal(latest_rows(f, "v", "day", "ro"), want)

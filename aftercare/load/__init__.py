@@ -125,9 +125,9 @@ def load_folder(
     if ds is None:
         results: list[FileResult] = []
         defer = root is not None and cache.background() and _small(files)
+        parsed = _file_results(files, names, config, root, defer=defer)
         try:
-            for i, (scanned, result) in enumerate(
-                    _file_results(files, names, config, root, defer=defer)):
+            for i, (scanned, result) in enumerate(parsed):
                 if progress:
                     progress(scanned.path.name, i, len(files))
                 try:
@@ -137,6 +137,7 @@ def load_folder(
                         raise
                     bad.append((scanned.path.name, exc.reason))
         finally:  # the files read so far keep their entries, whatever stopped the run
+            parsed.close()  # the workers are gone before the writer is forked
             cache.put_all_later(root, [(r.unsaved, *_to_entry(r)) for r in results
                                        if r.unsaved is not None])
         ds = _combine(results, config)

@@ -622,3 +622,29 @@ def test_code_digest_covers_every_module_the_parse_imports():
                 base.joinpath(*n, "__init__.py") for n in names if n]
             hit = [c for c in candidates if c.exists()]
             assert not hit or any(c in files or c in harmless for c in hit), (f, node.module)
+
+
+def test_files_parsed_before_a_failing_one_keep_their_entries(tmp_path):
+    """A run stopped by a file missing a required column (exit 2) still stores the entries
+    of the files parsed before it (written by the background child after the workers are
+    gone): the fixed re-run parses only the fixed file."""
+    from aftercare.errors import MissingColumnError
+
+    data = tmp_path / "data"
+    data.mkdir()
+    csv(data / "a_ros.csv", ["工单号,车牌号,进厂日期,维修类型", "R1,粤B1,2025-01-02,保养"])
+    csv(data / "b_ros.csv", ["工单号,车牌号,维修类型", "R2,粤B2,保养"])
+    cfg = merge(defaults(), {"limits": {"jobs": 2}})
+    root = tmp_path / "cache"
+    cache.set_background(True)
+    try:
+        with pytest.raises(MissingColumnError):
+            load_folder(data, cfg, cache_dir=root)
+        cache.wait_writers()
+    finally:
+        cache.set_background(False)
+    assert len(entries(root)) == 1  # a_ros.csv's
+    csv(data / "b_ros.csv", ["工单号,车牌号,进厂日期,维修类型", "R2,粤B2,2025-01-03,保养"])
+    files, _ = loader.scan_folder(data, recursive=False, pins={})
+    names = loader._entry_names(files, cfg, root)
+    assert [cache.has(root, n) for n, _ in names] == [True, False]

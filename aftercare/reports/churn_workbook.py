@@ -212,8 +212,8 @@ def build_churn_sheets(result: dict, lang: str) -> list[Sheet]:
     display = _display(result["bands"], lang)  # once: a dealer group's is 1M rows
     return [
         summary_sheet(result, lang),
-        *[call_sheet(display, code, lang, shown=True) for code in LAPSED_BANDS],
-        all_vehicles_sheet(display, lang, shown=True),
+        *[call_sheet(display, code, lang) for code in LAPSED_BANDS],
+        all_vehicles_sheet(display, lang),
         reasons_sheet(lang, result.get("reasons")),
         churn_issues_sheet(result["issues"], lang),
     ]
@@ -245,12 +245,11 @@ def _order(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.Data
                              na_position="last").reset_index(drop=True)
 
 
-def call_sheet(bands: pd.DataFrame, code: str, lang: str, *, shown: bool = False) -> Sheet:
+def call_sheet(display: pd.DataFrame, code: str, lang: str) -> Sheet:
     """The ranked win-back list of one lapsed band: callable customers only (opted-out
-    customers are counted in the summary, never listed), rank 1 first. ``shown``:
-    ``bands`` is already :func:`_display`'s frame."""
-    d = bands if shown else _display(bands, lang)
-    d = d[(d["band"] == code).to_numpy() & ~d["opted_out"].to_numpy()]
+    customers are counted in the summary, never listed), rank 1 first. ``display``:
+    :func:`_display` of the bands."""
+    d = display[(display["band"] == code).to_numpy() & ~display["opted_out"].to_numpy()]
     d = _order(d, ["rank", "vehicle_id"], [True, True])
     frame = d.reindex(columns=list(CALL_COLUMNS))
     return Sheet(_pick(BAND_SHEETS[code], lang), frame, headers=_headers(CALL_COLUMNS, lang),
@@ -258,12 +257,11 @@ def call_sheet(bands: pd.DataFrame, code: str, lang: str, *, shown: bool = False
                                                      "projected_km": "0"})
 
 
-def all_vehicles_sheet(bands: pd.DataFrame, lang: str, *, shown: bool = False) -> Sheet:
+def all_vehicles_sheet(display: pd.DataFrame, lang: str) -> Sheet:
     """Every banded vehicle: the stable columns, then the extras; by band (active first),
-    then days since the last visit, then VIN. ``shown``: as for :func:`call_sheet`."""
-    d = bands if shown else _display(bands, lang)
-    d = d.assign(_b=d["band"].map({c: i for i, c in enumerate(BAND_CODES)}),
-                 _vin=d["vin"].astype(object).where(d["vin"].notna(), ""))
+    then days since the last visit, then VIN. ``display``: as for :func:`call_sheet`."""
+    d = display.assign(_b=display["band"].map({c: i for i, c in enumerate(BAND_CODES)}),
+                       _vin=display["vin"].astype(object).where(display["vin"].notna(), ""))
     d = _order(d, ["_b", "days_since", "_vin", "vehicle_id"], [True, True, True, True])
     frame = d.reindex(columns=list(ALL_COLUMNS))
     return Sheet(_pick(SHEET_NAMES["all"], lang), frame, headers=_headers(ALL_COLUMNS, lang),

@@ -19,6 +19,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
 from aftercare import i18n
+from aftercare.frames import map_distinct
 from aftercare.reports.due_workbook import issues_sheet
 from aftercare.rules.churn import BAND_CODES, LAPSED_BANDS, LOCAL_CODES, WARRANTY_CODES
 from aftercare.writer import Sheet, write_workbook
@@ -189,10 +190,7 @@ def _headers(table, lang):
 def _labels(codes: pd.Series, table: dict, lang: str) -> pd.Series:
     """Codes → words (each distinct code once; an unknown code as itself; missing → None)."""
     words = {k: _pick(v, lang) for k, v in table.items()}
-    found, uniq = pd.factorize(codes.to_numpy(dtype=object, na_value=None))
-    labels = [words.get(c, c) if isinstance(c, str) else None for c in uniq.tolist()]
-    return pd.Series(np.array(labels + [None], dtype=object)[found], index=codes.index,
-                     dtype=object)
+    return map_distinct(codes, lambda c: words.get(c, c) if isinstance(c, str) else None)
 
 
 def band_ranges(edges) -> dict[str, str]:

@@ -648,3 +648,57 @@ def test_files_parsed_before_a_failing_one_keep_their_entries(tmp_path):
     files, _ = loader.scan_folder(data, recursive=False, pins={})
     names = loader._entry_names(files, cfg, root)
     assert [cache.has(root, n) for n, _ in names] == [True, False]
+
+
+def test_workers_answer_with_the_entry_they_stored(tmp_path, monkeypatch):
+    """A parse worker that wrote a file's entry answers with its name only (pickling a
+    dealer group's RO export back took seconds); the run reads the entry, and the result
+    is that of a parse in this process. Should the entry be gone by then, the file is
+    parsed here."""
+    folder = handmade(tmp_path / "data")
+    cfg = merge(defaults(), {"limits": {"jobs": 2}})
+    files, _ = loader.scan_folder(folder, recursive=False, pins={})
+    root = tmp_path / "cache"
+    names = loader._entry_names(files, cfg, root)
+    answers = []
+    real_take = loader._InCompletionOrder._take
+
+    def take(self, result, i):
+        answers.append(type(result).__name__)
+        return real_take(self, result, i)
+
+    monkeypatch.setattr(loader._InCompletionOrder, "_take", take)
+    results = [r() for _, r in loader._file_results(files, names, cfg, root)]
+    assert answers == ["_Stored"] * len(files)
+    assert len(entries(root)) == len(files)
+    for f, r in zip(files, results):
+        here = loader._parse_file(f, cfg, f.path.stat())
+        for table in here.frames:
+            assert_same_frame(here.frames[table], r.frames[table])
+        assert_same_frame(here.issues, r.issues)
+        assert here.sheets == r.sheets
+    shutil.rmtree(root / names[0][0])
+    stored = loader._file_result(files[0], cfg, root, name=names[0][0], by_entry=True)
+    assert stored == loader._Stored(names[0][0]) and cache.has(root, names[0][0])
+    shutil.rmtree(root / names[0][0])
+    again = loader._InCompletionOrder({}, files, cfg, root)._take(stored, 0)
+    assert_same_frame(results[0].issues, again.issues)
+    assert cache.has(root, names[0][0])  # parsed here, and stored again
+
+
+def test_worker_results_are_taken_as_they_finish(tmp_path):
+    """The run takes each worker's result when it is finished, whatever the folder order;
+    a file's error is raised when the caller asks for that file, not before."""
+    import concurrent.futures as cf
+    import threading
+
+    first, second, third = cf.Future(), cf.Future(), cf.Future()
+    files = [loader.ScannedFile(tmp_path / n, "data") for n in ("a", "b", "c")]
+    done = loader._InCompletionOrder({0: first, 1: second, 2: third}, files, {}, tmp_path)
+    first.set_exception(loader.BadFileError(str(tmp_path / "a"), "bad"))  # done first
+    threading.Timer(0.05, third.set_result, ["c's result"]).start()
+    assert done.result(2) == "c's result"  # taken after a's error, which waits its turn
+    second.set_result("b's result")
+    assert done.result(1) == "b's result"
+    with pytest.raises(loader.BadFileError):
+        done.result(0)

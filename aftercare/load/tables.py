@@ -269,6 +269,10 @@ def build_ro_lines(frame: pd.DataFrame, issues: IssueLog, extra_types) -> pd.Dat
                  value="")
 
 
+#: the dtype of RO numbers and RO-line join keys on ROs (see parse_repair_orders)
+RO_NO_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: IssueLog):
     """Row-local: typed RO rows of one file (one row per RO line; see aggregate_lines).
 
@@ -281,8 +285,12 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     frame = fields.frame
     out = pd.DataFrame(index=frame.index)
     out["store"] = _text(fields, "store")
-    out["ro_no"] = _text(fields, "ro_no")
-    out["join_key"] = _text(fields, "join_key") if "join_key" in frame.columns else out["ro_no"]
+    # RO numbers as Arrow text (pandas' ``str``), not Python strs: a dealer group has 7M
+    # of them, all distinct; Arrow pickles, caches, concatenates and hashes them without
+    # a Python object each. Never missing once the rows without one are dropped below.
+    out["ro_no"] = _text(fields, "ro_no").astype(RO_NO_DTYPE)
+    out["join_key"] = (_text(fields, "join_key").astype(RO_NO_DTYPE)
+                       if "join_key" in frame.columns else out["ro_no"])
     vin = parse.parse_vin(fields["vin"])
     # a VIN repeats on every RO of its car: report each distinct bad VIN once (a VIN's
     # issue depends on the VIN alone, so only rows with an issue need looking at)
@@ -375,8 +383,8 @@ def aggregate_lines(ros: pd.DataFrame) -> pd.DataFrame:
                         .sum(min_count=1).to_numpy())
     firsts["deleted"] = multi.groupby(keys, sort=False, dropna=False)["deleted"].all().to_numpy()
     merged = firsts.reset_index(drop=True)
-    for k in key:  # restore the original (possibly missing) key values
-        merged[k] = multi.groupby(keys, sort=False, dropna=False)[k].first().to_numpy()
+    for k in key:  # restore the original (possibly missing) key values, in their dtype
+        merged[k] = multi.groupby(keys, sort=False, dropna=False)[k].first().array
     return pd.concat([ros.loc[~dup], merged], ignore_index=True)
 
 

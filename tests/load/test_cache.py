@@ -364,6 +364,27 @@ def test_unwritable_cache_is_no_error(tmp_path):
     assert_same_dataset(load_folder(folder, defaults(), cache_dir=None), ds)
 
 
+def test_a_chunk_that_fails_to_write_stores_nothing(tmp_path, monkeypatch):
+    """Chunks are encoded in a thread while the next is converted: a failure in one of
+    them (disk full) reaches put(), which stores nothing and leaves no temporary files."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(cache, "WRITE_CHUNK_ROWS", 2)
+    real, calls = pq.ParquetWriter.write_table, []
+
+    def failing(self, table, *a, **kw):
+        calls.append(len(table))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, table, *a, **kw)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
+    frame = pd.DataFrame({"a": ["x", "y", None, "z", "w"], "b": np.arange(5.0)})
+    root = tmp_path / "cache"
+    assert cache.put(root, "a" * 12 + "-" + "b" * 40, {"t": frame}, {}) is False
+    assert list(root.iterdir()) == [] and calls[:2] == [2, 2]
+
+
 @pytest.mark.parametrize("chunk", [500_000, 4, 1])
 def test_codec_round_trips_every_kind_of_column(tmp_path, monkeypatch, chunk):
     """Object columns with mixed values (None vs NaN, 1 vs 1.0 vs True, dates, times),

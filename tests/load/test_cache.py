@@ -723,3 +723,18 @@ def test_worker_results_are_taken_as_they_finish(tmp_path):
     assert done.result(1) == "b's result"
     with pytest.raises(loader.BadFileError):
         done.result(0)
+
+
+def test_text_columns_are_told_from_mixed_ones():
+    """Stored as plain text only when every value is a str or None: NaN, NA, NaT, bytes,
+    numbers or arrays among them make a column "mixed" (its values' types kept)."""
+    def column(*values):
+        arr = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            arr[i] = v
+        return arr
+
+    assert cache._all_str_or_none(column("a", None, np.str_("b")))
+    assert cache._all_str_or_none(column(None, None)) and cache._all_str_or_none(column())
+    for odd in (np.nan, pd.NA, pd.NaT, b"x", 1, 1.5, np.array([1, 2]), pd.Timestamp(0)):
+        assert not cache._all_str_or_none(column("a", None, odd)), odd

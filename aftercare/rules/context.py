@@ -56,8 +56,15 @@ class RuleContext:
 
     @cached_property
     def _last_visit(self) -> pd.Series:
-        v = self.visits
-        return v.groupby("vehicle_id")["open_date"].max()
+        if "visits" in self.__dict__:
+            v = self.visits
+            return v.groupby("vehicle_id")["open_date"].max()
+        # from two columns, not from :attr:`visits` (a copy of seven columns, RO numbers
+        # and keys among them: 2.9 s of a dealer group's `due`, which reads no other)
+        visit = self.ros["is_visit"].to_numpy(dtype=bool)
+        vid = pd.Series(self.ros["vehicle_id"].to_numpy()[visit], name="vehicle_id")
+        day = pd.Series(self.ros["open_date"].to_numpy()[visit], name="open_date")
+        return day.groupby(vid).max()
 
 
 def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calendar=None,

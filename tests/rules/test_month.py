@@ -280,3 +280,25 @@ def test_maintenance_basis_is_the_last_day_and_its_highest_km():
                            "mileage": 4000}])
         m = service.maintenance(prepare(ds, AS_OF, config())).set_index("vehicle_id")
         assert m.loc[1, "due_km"] == 14350.0 and m.loc[2, "due_km"] == 9000.0
+
+
+def test_last_visit_is_the_same_with_or_without_the_visits_frame():
+    """A context's last visit per vehicle, read from two RO columns when nothing built the
+    visits frame yet, equals the one read from that frame: deleted and internal ROs are
+    not visits, and a vehicle with none of them has no last visit."""
+    ds = dataset([veh(1), veh(2), veh(3)], ros=[
+        {"vehicle_id": 1, "ro_no": "R1", "open_date": "2026-03-01"},
+        {"vehicle_id": 1, "ro_no": "R2", "open_date": "2026-05-01"},
+        {"vehicle_id": 1, "ro_no": "R3", "open_date": "2026-07-01", "deleted": True},
+        {"vehicle_id": 2, "ro_no": "R4", "open_date": "2026-08-01", "kind": "internal"},
+        {"vehicle_id": 3, "ro_no": "R5", "open_date": "2026-01-01", "kind": "repair"},
+        {"vehicle_id": 3, "ro_no": "R6", "open_date": "2025-01-01"},
+    ])
+    cold = prepare(ds, AS_OF, config())
+    assert "visits" not in cold.__dict__
+    got = cold.last_visit()
+    assert "visits" not in cold.__dict__  # it was not built for this
+    warm = prepare(ds, AS_OF, config())
+    warm.visits  # noqa: B018 - built first, as the churn rules do
+    pd.testing.assert_series_equal(got, warm.last_visit())
+    assert got.to_dict() == {1: T("2026-05-01"), 3: T("2026-01-01")}

@@ -259,3 +259,26 @@ def test_previous_as_of_is_one_calendar_month_earlier():
     """One calendar month back, end-of-month clipped: 2026-03-31 → 2026-02-28."""
     assert previous_as_of("2026-03-31") == T("2026-02-28")
     assert previous_as_of("2026-11-20") == T("2026-10-20")
+
+
+def test_last_visit_on_a_day_with_several_visits_and_on_an_earlier_day():
+    """Vehicle 1 came twice on 2026-10-01 (R2 maintenance, R10 repair): the greatest RO
+    key that day (|R2 > |R10 as text) gives the kind; its later visit (2026-11-25) is
+    after as_of. Seen on 2026-09-15 (bands_on with an earlier day), its last visit is R1
+    (2026-09-01). Vehicle 2's only visit is after either day: its delivery counts."""
+    ds = dataset([veh(1), veh(2, delivery_date="2026-02-01")], ros=[
+        ro(1, "R1", "2026-09-01", kind="bodyshop"),
+        ro(1, "R2", "2026-10-01", kind="maintenance"),
+        ro(1, "R10", "2026-10-01", kind="repair"),
+        ro(1, "R3", "2026-11-25"),
+        ro(2, "R4", "2026-11-21"),
+    ])
+    ctx = prepare(ds, AS_OF, config())
+    now = churn.bands_on(ctx)
+    assert (now.loc[1, "last_visit"], now.loc[1, "last_visit_kind"]) == (
+        T("2026-10-01"), "maintenance")
+    assert (now.loc[2, "last_visit"], now.loc[2, "last_visit_kind"]) == (
+        T("2026-02-01"), "delivery")
+    before = churn.bands_on(ctx, "2026-09-15")
+    assert (before.loc[1, "last_visit"], before.loc[1, "last_visit_kind"],
+            before.loc[1, "days_since"]) == (T("2026-09-01"), "bodyshop", 14)

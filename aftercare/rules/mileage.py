@@ -258,10 +258,26 @@ def _reading_order(vid: np.ndarray, day: np.ndarray, km: np.ndarray, integral_km
     v, d = vid - vid.min(), day - day.min()
     if integral_km and vbits + dbits + kbits <= 63:
         key = (v << (dbits + kbits)) | (d << kbits) | km.astype("int64")
-        return np.argsort(key, kind="stable")
+        return _stable_argsort(key)
     by_km = np.argsort(km, kind="stable")
     key = ((v << dbits) | d)[by_km]
     return by_km[np.argsort(key, kind="stable")]
+
+
+def _stable_argsort(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")``, from numpy's unstable (SIMD) argsort with the
+    rows of equal keys put back in input order: 8M readings in ~0.5 s instead of ~1.2 s
+    (equal keys are rare: the same vehicle, day and km)."""
+    order = np.argsort(key, kind="quicksort")
+    ks = key[order]
+    tie = ks[1:] == ks[:-1]
+    if tie.any():
+        in_run = np.zeros(len(key), dtype=bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        sub = np.flatnonzero(in_run)  # whole runs of equal keys, each contiguous
+        order[sub] = order[sub][np.lexsort((order[sub], ks[sub]))]
+    return order
 
 
 def _grouped_cummax(values: np.ndarray, group_start: np.ndarray, integral: bool) -> np.ndarray:

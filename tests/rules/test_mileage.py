@@ -424,3 +424,15 @@ def test_scale_smoke(capsys):
               f"date_reaching + km_on {end - mid:.2f}s; {len(p.readings):,} readings, "
               f"{len(p.issues):,} issues, fleet {p.fleet_daily_km:.1f} km/day")
     assert len(p.vehicles) == nv
+
+
+@pytest.mark.parametrize("spread", [3, 50, 10**6])
+def test_stable_argsort_equals_numpys_stable_sort(spread):
+    """The readings' order (an unstable argsort with its ties put back in input order) is
+    numpy's stable argsort, with many, some and hardly any equal keys."""
+    from aftercare.rules.mileage import _stable_argsort
+
+    rng = np.random.default_rng(spread)
+    for n in (0, 1, 2, 1000, 50_000):
+        key = rng.integers(0, spread, n).astype("int64") << 20
+        assert np.array_equal(_stable_argsort(key), np.argsort(key, kind="stable"))

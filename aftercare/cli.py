@@ -447,7 +447,13 @@ def main() -> None:
     a ``with`` block and renamed into place), the parse workers have exited and the
     cache writers have been waited for; only the standard streams may hold output.
     Library callers and the tests call run(), which returns as usual; so does main() under
-    a profiler or tracer (cProfile, coverage), which write their results at exit."""
+    a profiler or tracer (cProfile, coverage), which write their results at exit.
+
+    Before the run it asks malloc to keep freed memory for reuse
+    (:func:`aftercare.memory.keep_freed_memory`), for this process and its workers."""
+    from aftercare import memory
+
+    memory.keep_freed_memory()
     code = run()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)

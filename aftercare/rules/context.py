@@ -66,7 +66,8 @@ class RuleContext:
 
 
 def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calendar=None,
-            ro_columns=None, integer_ro_keys: bool = False) -> RuleContext:
+            ro_columns=None, integer_ro_keys: bool = False,
+            readings: mileage.Readings | None = None) -> RuleContext:
     """Cut the loaded data at ``as_of`` and build the shared pieces.
 
     ``horizon_end`` is the last day any rule will look at (e.g. the end of the month
@@ -74,7 +75,10 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
     prepares many cutoffs of one dataset (the KPI trend) passes the as_of-independent
     pieces once: ``schedule`` (all vehicles), ``calendar`` (spanning every cutoff), and
     may keep only ``ro_columns`` and number the ROs instead of keying them by text
-    (``integer_ro_keys``: the rules only match ROs to their readings by key).
+    (``integer_ro_keys``: the rules only match ROs to their readings by key), and the
+    odometer readings of the whole dataset, collected and sorted once
+    (``readings``: :func:`aftercare.rules.mileage.collect_readings` of its vehicles and
+    ROs), which are cut here as the tables are.
     """
     as_of = pd.Timestamp(as_of).normalize()
     vehicles = dataset.vehicles
@@ -102,7 +106,9 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
         end = pd.Timestamp(horizon_end) if horizon_end is not None else as_of
         end = max(end, as_of) + pd.DateOffset(years=2)
         calendar = WorkCalendar.from_config(start, end, cfg)
-    proj = mileage.project(vehicles.reset_index(drop=True), ros, as_of, cfg)
+    if readings is not None:
+        readings = readings.cut(~after.to_numpy(dtype=bool), keep.to_numpy(dtype=bool))
+    proj = mileage.project(vehicles.reset_index(drop=True), ros, as_of, cfg, readings=readings)
     sched = (vehicle_schedule(vehicles, cfg) if schedule is None
              else schedule.loc[vehicles.index])
     return RuleContext(vehicles, customers, ros, as_of, cfg, calendar, proj, sched, counts)

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from aftercare import memory
-from aftercare.rules import service
+from aftercare.rules import mileage, service
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.churn import BAND_CODES, band_edges
 from aftercare.rules.context import RuleContext, add_months, prepare
@@ -270,6 +270,7 @@ class KpiInputs:
         self._kept: set[pd.Timestamp] = set()
         self._months: dict[pd.Timestamp, list[KpiResult]] = {}
         self._schedule: pd.DataFrame | None = None
+        self._readings: mileage.Readings | None = None
         self._calendar: WorkCalendar | None = None
         self._cal_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
@@ -322,7 +323,13 @@ class KpiInputs:
         # context.prepare itself, with the as_of-independent pieces built once
         return prepare(self.ds, as_of, self.cfg, schedule=self._schedule_all(),
                        calendar=self._calendar_for(as_of), ro_columns=_CTX_RO_COLUMNS,
-                       integer_ro_keys=True)
+                       integer_ro_keys=True, readings=self._readings_all())
+
+    def _readings_all(self) -> mileage.Readings:
+        if self._readings is None:  # collected and sorted once, cut for each month
+            self._readings = mileage.collect_readings(self.ds.vehicles,
+                                                      self.ds.repair_orders, self.cfg)
+        return self._readings
 
     def _schedule_all(self) -> pd.DataFrame:
         if self._schedule is None:  # per vehicle, independent of as_of

@@ -92,13 +92,19 @@ def _as_datetime(days: np.ndarray, valid: np.ndarray | None = None) -> np.ndarra
 
 
 # ---- project ----------------------------------------------------------------------------
-def project(vehicles: pd.DataFrame, repair_orders: pd.DataFrame, as_of, cfg: dict) -> Projection:
-    """Readings → typo and rollback filters → per-vehicle rate and fleet default."""
+def project(vehicles: pd.DataFrame, repair_orders: pd.DataFrame, as_of, cfg: dict, *,
+            readings: "Readings | None" = None) -> Projection:
+    """Readings → typo and rollback filters → per-vehicle rate and fleet default.
+
+    ``readings``: the step-1 readings of exactly these vehicles and ROs, when the caller
+    has them (:meth:`Readings.cut` of :func:`collect_readings`, for many cutoffs of one
+    dataset); else they are collected and sorted here."""
     mcfg = cfg["mileage"]
     max_daily = float(mcfg["max_daily_km"])
     as_of_day = int(pd.Timestamp(as_of).normalize().value // _DAY_NS)
 
-    r = _collect_readings(vehicles, repair_orders, as_of_day, float(mcfg["delivery_km"]))
+    r = readings if readings is not None else _collect_readings(
+        vehicles, repair_orders, as_of_day, float(mcfg["delivery_km"]))
     high_typo, rollback, context = _reject(r, max_daily)
     kept = ~high_typo & ~rollback
 
@@ -175,7 +181,7 @@ def project(vehicles: pd.DataFrame, repair_orders: pd.DataFrame, as_of, cfg: dic
 
 
 @dataclass
-class _Readings:
+class Readings:
     """All readings, sorted by vehicle, day, km (parallel arrays)."""
 
     vid: np.ndarray  # int64
@@ -184,8 +190,44 @@ class _Readings:
     src: np.ndarray  # >= 0: RO row position; < 0: vehicle row position as -1 - pos
     integral_km: bool  # every km a whole number (enables the fast exact paths)
 
+    def cut(self, vehicle_rows: np.ndarray, ro_rows: np.ndarray) -> "Readings":
+        """The readings of a subset of the tables they were collected from, as
+        :func:`project` would collect them from that subset: ``vehicle_rows`` and
+        ``ro_rows`` are boolean masks over those tables' rows, and positions (``src``)
+        become positions in the subset (the rows kept, in their order).
 
-def _collect_readings(vehicles, repair_orders, as_of_day: int, delivery_km: float) -> _Readings:
+        Sorting a subset keeps the full order's (stable) order, so nothing is sorted
+        again: a dealer group's report cuts 7.9M readings for each of its 14 months in
+        a fraction of the ~1-1.5 s that collecting and sorting them takes. The caller's
+        masks must drop whatever the subset's own collection would (ROs opened after
+        its as_of, vehicles delivered after it), as :func:`~aftercare.rules.context.prepare`'s
+        cut does."""
+        vehicle_rows = np.asarray(vehicle_rows, dtype=bool)
+        ro_rows = np.asarray(ro_rows, dtype=bool)
+        is_ro = self.src >= 0
+        pos = np.where(is_ro, self.src, -1 - self.src)  # the row in its own table
+        keep = np.empty(len(pos), dtype=bool)
+        keep[is_ro] = ro_rows[pos[is_ro]]
+        keep[~is_ro] = vehicle_rows[pos[~is_ro]]
+        pos, is_ro = pos[keep], is_ro[keep]
+        src = np.empty(len(pos), dtype="int64")  # a kept row's place among the kept rows
+        src[is_ro] = (np.cumsum(ro_rows, dtype="int64") - 1)[pos[is_ro]]
+        src[~is_ro] = -1 - (np.cumsum(vehicle_rows, dtype="int64") - 1)[pos[~is_ro]]
+        km = self.km[keep]
+        integral = self.integral_km or bool(np.all(km == np.rint(km)))
+        return Readings(self.vid[keep], self.day[keep], km, src, integral)
+
+
+def collect_readings(vehicles: pd.DataFrame, repair_orders: pd.DataFrame,
+                     cfg: dict) -> Readings:
+    """Step 1 for every day: the readings :func:`project` would collect with an as_of
+    after all of them. A caller projecting many cutoffs of one dataset collects (and
+    sorts) them once and passes :meth:`Readings.cut` of them to :func:`project`."""
+    return _collect_readings(vehicles, repair_orders, np.iinfo("int64").max,
+                             float(cfg["mileage"]["delivery_km"]))
+
+
+def _collect_readings(vehicles, repair_orders, as_of_day: int, delivery_km: float) -> Readings:
     """Step 1: each non-deleted RO with a valid mileage opened by as_of, and the delivery day."""
     ro_km = repair_orders["mileage"].to_numpy(dtype="float64", na_value=np.nan)
     ro_day = _days(repair_orders["open_date"])
@@ -208,10 +250,10 @@ def _collect_readings(vehicles, repair_orders, as_of_day: int, delivery_km: floa
     integral_km = bool(np.all(km == np.rint(km)))
     # choice: ties (same vehicle, day and km) keep input order, delivery first: stable sorts
     order = _reading_order(vid, day, km, integral_km)
-    return _Readings(vid[order], day[order], km[order], src[order], integral_km)
+    return Readings(vid[order], day[order], km[order], src[order], integral_km)
 
 
-def _reject(r: _Readings, max_daily: float):
+def _reject(r: Readings, max_daily: float):
     """Step 2: high typos, then rollbacks among the rest; also the highest earlier kept km."""
     n = len(r.vid)
     same_prev = np.zeros(n, dtype=bool)
@@ -294,7 +336,7 @@ def _grouped_cummax(values: np.ndarray, group_start: np.ndarray, integral: bool)
     return pd.Series(values).groupby(group, sort=False).cummax().to_numpy()
 
 
-def _readings_frame(r: _Readings, kept, high_typo, rollback, repair_orders) -> pd.DataFrame:
+def _readings_frame(r: Readings, kept, high_typo, rollback, repair_orders) -> pd.DataFrame:
     is_ro = r.src >= 0
     keys = repair_orders["ro_key"].array
     if isinstance(keys.dtype, pd.StringDtype):  # text keys stay Arrow: a dealer group's
@@ -348,7 +390,7 @@ def _date_text(days) -> np.ndarray:
         object)
 
 
-def _reading_issues(vehicles, repair_orders, r: _Readings, rows, high_typo, context):
+def _reading_issues(vehicles, repair_orders, r: Readings, rows, high_typo, context):
     """One issue per rejected reading; detail "prev → km → next" or "highest → km"."""
     before, next_km = context
     typo = high_typo[rows]

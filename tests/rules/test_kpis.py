@@ -151,6 +151,13 @@ def test_kpi_contexts_equal_prepare():
                                       service.maintenance(b).reset_index(drop=True))
         pd.testing.assert_frame_equal(a.schedule, b.schedule)
         pd.testing.assert_frame_equal(a.projection.vehicles, b.projection.vehicles)
+        # the report's contexts cut readings collected once; ro_key is a number there
+        pd.testing.assert_frame_equal(a.projection.readings.drop(columns="ro_key"),
+                                      b.projection.readings.drop(columns="ro_key"))
+        pd.testing.assert_frame_equal(a.projection.issues.drop(columns="ro_key"),
+                                      b.projection.issues.drop(columns="ro_key"))
+    assert inp._readings is not None and len(inp._readings.vid) > len(
+        b.projection.readings)  # collected over every day, cut for each context
 
 
 def test_report_holds_few_contexts():

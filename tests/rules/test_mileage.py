@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aftercare.rules.mileage import REASONS, date_reaching, km_on, project
+from aftercare.rules import mileage
+from aftercare.rules.mileage import REASONS, collect_readings, date_reaching, km_on, project
 
 AS_OF = pd.Timestamp("2024-12-31")
 CFG = {"mileage": {"delivery_km": 0, "fleet_default_daily_km": 40, "min_fleet_vehicles": 30,
@@ -436,3 +437,66 @@ def test_stable_argsort_equals_numpys_stable_sort(spread):
     for n in (0, 1, 2, 1000, 50_000):
         key = rng.integers(0, spread, n).astype("int64") << 20
         assert np.array_equal(_stable_argsort(key), np.argsort(key, kind="stable"))
+
+
+def _noisy_tables(seed: int, n_vehicles: int = 40, n_ros: int = 2_000):
+    """Vehicles (some delivered with a time of day, some without a date) and ROs with
+    typos, rollbacks, equal readings, deleted rows, missing km and times of day."""
+    rng = np.random.default_rng(seed)
+    delivered = (pd.Timestamp("2022-01-01")
+                 + pd.to_timedelta(rng.integers(0, 900, n_vehicles), "D")
+                 + pd.to_timedelta(rng.integers(0, 3, n_vehicles) * 5, "h"))
+    delivered = pd.Series(delivered).where(rng.random(n_vehicles) > 0.1)
+    v = pd.DataFrame({"vehicle_id": np.arange(1, n_vehicles + 1, dtype="int64"),
+                      "delivery_date": delivered.astype("datetime64[ns]"),
+                      "vehicle_status": "active",
+                      "_file": "v.xlsx", "_sheet": "车辆", "_row": np.arange(2, n_vehicles + 2)})
+    day = rng.integers(0, 1200, n_ros)
+    km = (day * 40 + rng.integers(0, 3, n_ros) * 1000).astype(float)
+    km[rng.random(n_ros) < 0.05] *= 10  # typos
+    km[rng.random(n_ros) < 0.05] /= 3  # rollbacks
+    km[rng.random(n_ros) < 0.05] = np.nan
+    dup = rng.random(n_ros) < 0.2  # the same vehicle, day and km as the row before
+    vid = rng.integers(1, n_vehicles + 6, n_ros)  # some vehicles only in the ROs
+    for arr in (vid, day, km):
+        arr[1:][dup[1:]] = arr[:-1][dup[1:]]
+    r = pd.DataFrame({
+        "vehicle_id": vid.astype("int64"),
+        "ro_key": [f"R{i}" for i in range(n_ros)],
+        "open_date": (pd.Timestamp("2022-01-01") + pd.to_timedelta(day, "D")
+                      + pd.to_timedelta(rng.integers(0, 2, n_ros) * 9, "h")),
+        "mileage": km, "deleted": rng.random(n_ros) < 0.05,
+        "kind": "repair", "_file": "ro.xlsx", "_sheet": "工单", "_row": np.arange(2, n_ros + 2),
+    })
+    return v, r
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cut_readings_give_the_same_projection(seed):
+    """Readings collected once over every day and cut the way context.prepare cuts the
+    tables (vehicles delivered after as_of, ROs opened after it or of a dropped vehicle)
+    give the very projection that collecting from the cut tables gives, at cutoffs on a
+    delivery day with a time of day, between ROs and after all of them."""
+    v, r = _noisy_tables(seed)
+    full = collect_readings(v, r, CFG)
+    later = v["delivery_date"].dropna().iloc[0].normalize()
+    reasons = set()
+    for as_of in (later, pd.Timestamp("2022-06-30"), pd.Timestamp("2023-05-01"),
+                  pd.Timestamp("2030-01-01")):
+        vm = ~(v["delivery_date"] > as_of).to_numpy()
+        rm = ((r["open_date"] <= as_of) & r["vehicle_id"].isin(v["vehicle_id"][vm])).to_numpy()
+        cv, cr = v[vm].reset_index(drop=True), r[rm].reset_index(drop=True)
+        a = project(cv, cr, as_of, CFG)
+        cut = full.cut(vm, rm)
+        own = mileage._collect_readings(cv, cr, as_of.value // 86_400_000_000_000, 0.0)
+        for name in ("vid", "day", "km", "src"):  # src: positions in the cut tables
+            np.testing.assert_array_equal(getattr(cut, name), getattr(own, name))
+        assert cut.integral_km == own.integral_km
+        b = project(cv, cr, as_of, CFG, readings=cut)
+        assert len(a.readings)
+        reasons |= set(a.issues["reason"])
+        pd.testing.assert_frame_equal(a.vehicles, b.vehicles)
+        pd.testing.assert_frame_equal(a.readings, b.readings)
+        pd.testing.assert_frame_equal(a.issues, b.issues)
+        assert a.fleet_daily_km == b.fleet_daily_km
+    assert reasons >= {"mileage_high_typo", "mileage_rollback"}

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from aftercare import memory
+from aftercare.rules.arrays import distinct_ints
 from aftercare.rules import mileage, service
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.churn import BAND_CODES, band_edges
@@ -282,7 +283,7 @@ class KpiInputs:
 
     def vehicles_in(self, first: int, last: int) -> np.ndarray:
         """Sorted vehicle ids with a visit on days first..last."""
-        return np.unique(self.vid[self.in_days(first, last)])
+        return distinct_ints(self.vid[self.in_days(first, last)])
 
     def previous_visit_day(self, vids: np.ndarray, before: int) -> np.ndarray:
         """Each vehicle's latest visit day strictly before day ``before`` (_NAT: none)."""

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aftercare.rules.arrays import distinct_ints
+
 __all__ = ["REASONS", "Projection", "date_reaching", "km_on", "project"]
 
 #: reason code -> (Chinese text for a customer-care agent, English text)
@@ -134,7 +136,7 @@ def project(vehicles: pd.DataFrame, repair_orders: pd.DataFrame, as_of, cfg: dic
     # every vehicle of the vehicles table, plus vehicles known only from RO readings
     all_vid = pd.Index(veh_vid).union(pd.Index(g_vid))  # fast on sorted ids
     if not (all_vid.is_monotonic_increasing and all_vid.is_unique):
-        all_vid = pd.Index(np.unique(all_vid.to_numpy()))
+        all_vid = pd.Index(distinct_ints(all_vid.to_numpy()))
     all_vid = all_vid.to_numpy(dtype="int64")
     at = np.searchsorted(all_vid, g_vid)
     has = np.zeros(len(all_vid), dtype=bool)

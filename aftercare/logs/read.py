@@ -204,15 +204,33 @@ def _sheet_frame(src: LogSource, issues: IssueLog) -> pd.DataFrame | None:
     frame = pd.DataFrame(index=data.index)
     for f in [*PREFILLED_COLUMNS, *STAFF_COLUMNS]:
         frame[f] = data[grid.columns[cols[f]]].to_numpy() if f in cols else None
-    values = frame.to_numpy(dtype=object)
-    blank = pd.isna(values) | (np.char.strip(values.astype(str)) == "")
-    frame = frame.loc[~blank.all(axis=1)]
+    frame = frame.loc[~_blank_rows(frame)]
     frame["_file"] = file_name
     frame["_sheet"] = src.raw.sheet
     frame["_row"] = frame.index.to_numpy()
     frame["_path"] = str(src.path)
     frame["_mtime"] = float(src.mtime)
     return frame.reset_index(drop=True)
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is missing or whitespace-only text. Each column is looked at
+    only for the rows still blank so far: in a log as `due` wrote it the first column
+    settles almost every row. (Turning the whole grid into numpy text to strip it took
+    4.7 s for a dealer group's 300k-row log.)"""
+    blank = np.ones(len(frame), dtype=bool)
+    for j in range(frame.shape[1]):
+        rows = np.flatnonzero(blank)
+        if not len(rows):
+            break
+        values = frame.iloc[:, j].to_numpy(dtype=object)[rows]
+        empty = pd.isna(values)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "mixed",
+                                                             "mixed-integer"):
+            stripped = pd.Series(values, dtype=object).str.strip()  # non-text: NaN
+            empty |= (stripped == "").to_numpy(dtype=bool)
+        blank[rows] = empty
+    return blank
 
 
 def _text(raw: pd.Series) -> pd.Series:

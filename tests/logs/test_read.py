@@ -141,3 +141,22 @@ def test_out_folder_scan(tmp_path):
     assert [p.name for p in scan_out_folder(tmp_path)] == [
         "10月回访.xlsx", "log-2026-10-乙.xlsx.bak-20261101-0900", "log-2026-10-甲.xlsx"]
     assert scan_out_folder(tmp_path / "missing") == []
+
+
+def test_rows_of_blanks_and_whitespace_are_skipped_others_kept():
+    """A row counts as empty when every cell is missing or whitespace-only text (full-width
+    spaces too); a 0, a lone staff entry or text with spaces around it keeps its row."""
+    import numpy as np
+
+    from aftercare.logs.read import _blank_rows
+
+    f = pd.DataFrame({"a": [None, " ", "x", np.nan, "\u3000", 0, None, None, pd.NaT],
+                      "b": [None, "\t", None, pd.NaT, None, None, 0.0, "  y ", None],
+                      "c": [np.nan, None, None, None, " \n", None, None, None, None]},
+                     dtype=object)
+    assert _blank_rows(f).tolist() == [True, True, False, True, True, False, False, False,
+                                       True]
+    recs = [call("c1", "C1", "粤B1"), {"call_id": "  ", "agent": "\u3000"},
+            {"note": "客户说下周来"}]
+    rows, _ = read(recs)
+    assert rows["_row"].tolist() == [2, 4]

@@ -444,6 +444,7 @@ def _split_months(inp: KpiInputs, months: list, cfg: dict) -> None:
     if _jobs(cfg, len(months)) < 2 or len(inp.ds.repair_orders) > PARALLEL_MONTHS_MAX_ROS:
         return
     theirs, ours = months[0::2], months[1::2]
+    inp._readings_all()  # collected and sorted once, here: the worker inherits them
     _FORKED = (inp, cfg)
     try:
         pool = _pool(1)

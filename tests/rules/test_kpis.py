@@ -230,6 +230,26 @@ def test_report_months_split_with_a_forked_worker(monkeypatch):
     assert len(report(2)[1]) == 13
 
 
+def test_the_forked_worker_inherits_the_sorted_readings(monkeypatch, tmp_path):
+    """The readings are collected and sorted once, before the fork: neither process
+    collects them again (each call leaves a line in a file both processes append to)."""
+    from aftercare.rules import mileage
+
+    ds = _random_dataset(5)
+    calls = tmp_path / "calls"
+    collect = mileage.collect_readings
+
+    def counted(*args, **kw):
+        with open(calls, "a") as fh:
+            fh.write("x\n")
+        return collect(*args, **kw)
+
+    monkeypatch.setattr(mileage, "collect_readings", counted)
+    rep = kpis.compute_report(ds, OCT, config(limits={"jobs": 2}))
+    _assert_same_report(rep, kpis.compute_report(ds, OCT, config(limits={"jobs": 1})))
+    assert calls.read_text().count("x") == 2  # once for each report above
+
+
 def test_kpis_read_only_the_kpi_ro_columns():
     """The sample's report is the same when the ROs keep only KPI_RO_COLUMNS (what
     `report` does to save memory): every KPI, its members and the log tables."""

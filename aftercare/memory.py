@@ -68,9 +68,9 @@ def keep_freed_memory() -> bool:
     instead of being unmapped and faulted in anew. A dealer group's warm `report` with
     these settings (given through the environment): 197 s → 156 s wall, 86 s → 44 s in
     the kernel, peak RSS 8.9 → 9.3 GB; warm `due`, runs alternating on a slow host:
-    95 → 69 s and 102 → 88 s. :func:`release` still hands free memory back where the runs
-    call it (after loading, between the report's months), which is what bounds the peak:
-    without those calls the report peaked at 11.4 GB.
+    95 → 69 s and 102 → 88 s (a first pair: 65 → 84 s). :func:`release` still hands free
+    memory back where the runs call it (after loading, between the report's months),
+    which is what bounds the peak: without those calls the report peaked at 11.4 GB.
 
     Called by the console script (``cli.main``) only, before anything is loaded, so its
     forked workers inherit it; library callers keep their malloc as it is. Nothing is

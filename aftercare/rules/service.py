@@ -80,9 +80,12 @@ def maintenance(ctx: RuleContext) -> pd.DataFrame:
     if ros.empty:
         return _frame([], "maintenance", [], [])
     proj = ctx.projection
-    kept = proj.readings[(proj.readings["source"] == "ro") & proj.readings["kept"]]
+    readings = proj.readings
+    # the two columns it needs, not a filtered copy of all eight (the RO keys among them:
+    # a dealer group's 7M as Arrow text)
+    sel = ((readings["source"] == "ro") & readings["kept"]).to_numpy(dtype=bool)
     kept_km = np.full(len(ctx.ros), np.nan)  # by RO row position: no key hashing
-    kept_km[kept["ro_pos"].to_numpy()] = kept["km"].to_numpy()
+    kept_km[readings["ro_pos"].to_numpy()[sel]] = readings["km"].to_numpy()[sel]
     ros = ros.assign(basis_km=kept_km[ros["_pos"].to_numpy()])
     need = ros["basis_km"].isna()
     if need.any():  # no kept reading: the projected km on its date

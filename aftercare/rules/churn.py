@@ -211,11 +211,19 @@ def band_vehicles(ctx: RuleContext, reasons: pd.DataFrame | None = None) -> pd.D
         out[col] = v[col].astype(object).to_numpy() if col in v else None
     out["delivery_date"] = v["delivery_date"].to_numpy(dtype="datetime64[ns]")
     cust = ctx.customers
+    at = cust.index.get_indexer(v["customer_key"])  # once, not one hash lookup per column
+    found = at >= 0
+    rows = np.where(found, at, 0)
+
+    def per_vehicle(col):  # what v["customer_key"].map(cust[col]) gives: NaN when not found
+        if not len(cust):
+            return pd.Series(np.nan, index=range(len(v)), dtype=object)
+        return cust[col].iloc[rows].reset_index(drop=True).where(found)
+
     for col in ("customer_id", "customer_name", "mobile"):
-        out[col] = (v["customer_key"].map(cust[col]).astype(object).to_numpy()
-                    if col in cust else None)
-    dnc = cust["do_not_contact"] if "do_not_contact" in cust else pd.Series(dtype=object)
-    out["opted_out"] = v["customer_key"].map(dnc).eq(True).to_numpy()
+        out[col] = per_vehicle(col).astype(object).to_numpy() if col in cust else None
+    out["opted_out"] = (per_vehicle("do_not_contact").eq(True).to_numpy()
+                        if "do_not_contact" in cust else np.zeros(len(v), dtype=bool))
     out = out.join(bands_on(ctx))
     local = local_flag(v["plate"], ctx.cfg["churn"]["local_plate_prefixes"])
     if "moved" in v:  # a contact log said 外迁

@@ -282,3 +282,31 @@ def test_last_visit_on_a_day_with_several_visits_and_on_an_earlier_day():
     before = churn.bands_on(ctx, "2026-09-15")
     assert (before.loc[1, "last_visit"], before.loc[1, "last_visit_kind"],
             before.loc[1, "days_since"]) == (T("2026-09-01"), "bodyshop", 14)
+
+
+@pytest.mark.parametrize("ids", ["text", "numbers"])
+def test_customer_columns_as_a_lookup_by_customer_key_gives_them(ids):
+    """Each vehicle's customer id, name, mobile and opt-out are its customer's, looked up
+    by customer_key, as ``Series.map`` gives them; a vehicle whose customer is not in the
+    customers table gets missing values and is not opted out. Numeric customer ids turn
+    float when one is missing, as with map."""
+    ds = dataset([veh(1), veh(2), veh(3)],
+                 customers=[{"customer_key": "c:1", "customer_name": "甲", "mobile": None,
+                             "do_not_contact": True},
+                            {"customer_key": "c:2", "customer_name": "乙",
+                             "mobile": "13800000002", "do_not_contact": False}],
+                 ros=[ro(1, "R1", "2026-07-01")])
+    ctx = prepare(ds, AS_OF, config())
+    cust = ctx.customers
+    if ids == "numbers":
+        cust = cust.assign(customer_id=np.arange(101, 101 + len(cust), dtype="int64"))
+    for customers in (cust, cust[cust["customer_key"] != "c:3"], cust.iloc[:0]):
+        b = churn.band_vehicles(ctx.replace(customers=customers))
+        keys = ctx.vehicles["customer_key"]
+        for col in ("customer_id", "customer_name", "mobile"):
+            expected = keys.map(customers[col]).astype(object).tolist()
+            got = b[col].tolist()  # missing: None or NaN alike (the writer shows neither)
+            assert [None if pd.isna(x) else (type(x), x) for x in got] == \
+                [None if pd.isna(x) else (type(x), x) for x in expected], col
+        assert b["opted_out"].tolist() == keys.map(customers["do_not_contact"]).eq(True).tolist()
+    assert b["opted_out"].tolist() == [False, False, False]

@@ -54,8 +54,8 @@ import numpy as np
 import pandas as pd
 
 from aftercare import memory
-from aftercare.rules.arrays import distinct_ints
 from aftercare.rules import mileage, service
+from aftercare.rules.arrays import distinct_ints
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.churn import BAND_CODES, band_edges
 from aftercare.rules.context import RuleContext, add_months, prepare

@@ -41,7 +41,8 @@ import pandas as pd
 
 from aftercare.rules.arrays import distinct_ints
 
-__all__ = ["REASONS", "Projection", "date_reaching", "km_on", "project"]
+__all__ = ["REASONS", "Projection", "Readings", "collect_readings", "date_reaching",
+           "km_on", "project"]
 
 #: reason code -> (Chinese text for a customer-care agent, English text)
 REASONS: dict[str, tuple[str, str]] = {

@@ -68,6 +68,7 @@ class Run:
     rc: int
     err: str = ""
     killed: str = ""
+    used_mb: float = 0.0  # the largest rise of the machine's AnonPages during the run
 
 
 def _rss_kb(pid: int) -> int:
@@ -81,11 +82,36 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _anon_kb() -> int | None:
+    """The machine's anonymous memory, all processes (AnonPages; None without /proc)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("AnonPages:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def measure(argv: list[str], env: dict, timeout: float, max_rss_mb: float) -> Run:
     """Run one process; wall time around it, CPU and peak RSS from os.wait4. A watchdog
-    kills it (its whole session) after `timeout` s or above `max_rss_mb` of RSS."""
+    kills it (its whole session) after `timeout` s or above `max_rss_mb` of RSS.
+
+    ru_maxrss is one process's peak: the loader's parse workers, the report's month
+    worker and the cache writers are forked children that run alongside it, sharing
+    pages copy-on-write, so the sum of their RSS would count shared pages twice. What
+    the run takes from the machine is measured instead as the largest rise of the
+    machine's anonymous memory (/proc/meminfo's AnonPages: the memory processes
+    allocate, a page shared by forked processes counted once) above its value before
+    the start, polled with the watchdog every 0.25 s (a shorter peak can be missed). It
+    counts every process of the run, and anything else the machine does meanwhile: look
+    at the load average. (Not MemFree or MemAvailable: on this VM they drift by tens of
+    MB a second while a process's memory stands still.)"""
     with tempfile.TemporaryFile() as err:
         killed = []
+        used = [0]
+        base = _anon_kb()
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             argv,
@@ -99,6 +125,8 @@ def measure(argv: list[str], env: dict, timeout: float, max_rss_mb: float) -> Ru
 
         def watchdog():
             while not done.wait(0.25):
+                if base is not None:
+                    used[0] = max(used[0], (_anon_kb() or base) - base)
                 reason = ""
                 if time.perf_counter() - t0 > timeout:
                     reason = f"timeout after {timeout:g} s"
@@ -129,6 +157,7 @@ def measure(argv: list[str], env: dict, timeout: float, max_rss_mb: float) -> Ru
         proc.returncode,
         text.splitlines()[-1][:200] if text else "",
         killed[0] if killed else "",
+        used[0] / 1024,
     )
 
 
@@ -373,7 +402,7 @@ def judge(rows: list[Row], size_key: str) -> None:
                 lim = t["warm_s"][r.label]
                 r.target = f"≤ {lim:g} s: " + ("met" if r.median <= lim else "MISSED")
         elif size_key == "group":
-            peak = max(x.rss_mb for x in r.runs)
+            peak = max(max(x.rss_mb, x.used_mb) for x in r.runs)
             r.target = (f"≤ {t['wall_s']:g} s: " + ("met" if r.median <= t["wall_s"] else "MISSED")
                         + "; ≤ 12 GB: " + ("met" if peak <= t["rss_mb"] else "MISSED"))
 
@@ -387,6 +416,7 @@ HEAD = [
     "min s",
     "max s",
     "peak RSS MB",
+    "peak used MB",
     "rows/s",
     "× floor",
     "target",
@@ -407,6 +437,7 @@ def table_rows(rows: list[Row], input_rows: int) -> list[list[str]]:
                 f"{min(r.walls):.2f}",
                 f"{max(r.walls):.2f}",
                 f"{max(x.rss_mb for x in r.runs):,.0f}",
+                f"{max(x.used_mb for x in r.runs):,.0f}",
                 "-",
                 "-",
                 "-",
@@ -422,6 +453,7 @@ def table_rows(rows: list[Row], input_rows: int) -> list[list[str]]:
                 f"{min(r.walls):.2f}",
                 f"{max(r.walls):.2f}",
                 f"{max(x.rss_mb for x in r.runs):,.0f}",
+                f"{max(x.used_mb for x in r.runs):,.0f}",
                 f"{input_rows / med:,.0f}" if med > 0 else "-",
                 f"{med / r.floor_median(floor):.2f}"
                 if floor and r is not floor
@@ -430,7 +462,8 @@ def table_rows(rows: list[Row], input_rows: int) -> list[list[str]]:
                 r.status,
             ]
         else:
-            cells = [r.label, r.mode or "-", "0", "-", "-", "-", "-", "-", "-", "-", r.status]
+            cells = [r.label, r.mode or "-", "0", "-", "-", "-", "-", "-", "-", "-", "-",
+                     r.status]
         out.append(cells)
     return out
 
@@ -447,7 +480,8 @@ def print_table(title: str, cells: list[list[str]]) -> None:
 def markdown_table(cells: list[list[str]]) -> str:
     lines = [
         "| " + " | ".join(HEAD) + " |",
-        "|" + "|".join("---" if i in (0, 1, 9, 10) else "---:" for i in range(len(HEAD))) + "|",
+        "|" + "|".join("---" if h in ("command", "cache", "target", "status") else "---:"
+                       for h in HEAD) + "|",
     ]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
     return "\n".join(lines)
@@ -611,7 +645,12 @@ def main(argv: list[str] | None = None) -> int:
             "× floor = median / floor median, for cold runs against the floor runs timed "
             "right before each of them (floor and command alternate: this host's speed "
             "drifts within minutes), else against all floor runs; "
-            "peak RSS = the largest ru_maxrss over the runs."
+            "peak RSS = the largest ru_maxrss over the runs (one process: the largest of "
+            "the run's processes); peak used = the largest rise of the machine's "
+            "anonymous memory (AnonPages) during a run: all of the run's processes "
+            "together, pages shared by forked workers counted once; polled every 0.25 s. "
+            "The 12 GB target "
+            "is judged on the larger of the two."
         ),
     ]
     print(f"\n{note}")

@@ -96,3 +96,35 @@ def release() -> bool:
         return False
     fn(0)
     return True
+
+
+def available_bytes() -> int | None:
+    """The machine's available memory (Linux's MemAvailable: free memory plus what the
+    kernel can reclaim without swapping), or None where that is not known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory (Linux: /proc/self/statm), or None."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def room_for_a_copy() -> bool:
+    """Whether the machine could hold a second copy of this process: its available
+    memory is at least this process's resident memory. A forked worker shares the
+    parent's pages until either writes to them, so a copy is the most it can add beyond
+    its own allocations. True where either figure is unknown (then nothing is known to
+    be short)."""
+    avail, rss = available_bytes(), resident_bytes()
+    return avail is None or rss is None or avail >= rss

@@ -114,3 +114,28 @@ def test_the_console_script_keeps_freed_memory():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == "kept"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc only")
+def test_resident_and_available_memory_are_read():
+    """resident_bytes() follows this process's memory; available_bytes() is the
+    machine's, at most its total."""
+    before = memory.resident_bytes()
+    block = np.ones(200 << 20, dtype=np.uint8)  # 200 MB, touched
+    after = memory.resident_bytes()
+    assert before is not None and after - before >= 150 << 20
+    del block
+    with open("/proc/meminfo") as fh:
+        total = int(fh.readline().split()[1]) * 1024  # MemTotal: the first line
+    avail = memory.available_bytes()
+    assert 0 < avail <= total
+
+
+def test_room_for_a_copy_compares_available_with_resident_memory(monkeypatch):
+    monkeypatch.setattr(memory, "resident_bytes", lambda: 8 << 30)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 << 30)
+    assert memory.room_for_a_copy() is True
+    monkeypatch.setattr(memory, "available_bytes", lambda: 6 << 30)
+    assert memory.room_for_a_copy() is False
+    monkeypatch.setattr(memory, "available_bytes", lambda: None)  # not Linux: not short
+    assert memory.room_for_a_copy() is True

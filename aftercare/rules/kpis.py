@@ -425,10 +425,6 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
                      log_tables(inp, m.start, cfg))
 
 
-#: a report over up to this many ROs computes half of its other months in a forked
-#: process (``[limits] jobs`` ≥ 2); a bigger one all here: the child's contexts and the
-#: copy-on-write pages it touches would add GBs to a dealer group's peak memory
-PARALLEL_MONTHS_MAX_ROS = 1_000_000
 _FORKED: tuple | None = None  # (inputs, cfg): what the forked month worker inherits
 
 
@@ -440,8 +436,13 @@ def _split_months(inp: KpiInputs, months: list, cfg: dict) -> None:
     global _FORKED
     from aftercare.load import _jobs, _pool  # the loader's workers: forked, die with the run
 
-    # _jobs: [limits] jobs (0: one per CPU), 1 with fewer than two months or no fork
-    if _jobs(cfg, len(months)) < 2 or len(inp.ds.repair_orders) > PARALLEL_MONTHS_MAX_ROS:
+    # _jobs: [limits] jobs (0: one per CPU), 1 with fewer than two months or no fork.
+    # Any size: a dealer group's warm report (7M ROs) took 99 s instead of 124 s with the
+    # worker (111 s against 178 s, at another hour); the drop of the machine's available
+    # memory peaked at 9.25 GB against 9.36 GB without it, the sum of both processes'
+    # PSS at 9.9 GB against 9.3 GB. Not when the machine could not hold a copy of this
+    # process (memory.room_for_a_copy): the most the worker can add.
+    if _jobs(cfg, len(months)) < 2 or not memory.room_for_a_copy():
         return
     theirs, ours = months[0::2], months[1::2]
     inp._readings_all()  # collected and sorted once, here: the worker inherits them

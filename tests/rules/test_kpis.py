@@ -202,8 +202,8 @@ def _assert_same_report(a, b):
 def test_report_months_split_with_a_forked_worker(monkeypatch):
     """With [limits] jobs ≥ 2, every other month besides M is computed in a forked worker:
     this process builds 7 of the 13 contexts, and the report is the same as computed
-    here alone. A worker that fails leaves its months to this process; a report over
-    more than PARALLEL_MONTHS_MAX_ROS ROs is computed here alone."""
+    here alone. A worker that fails leaves its months to this process; without room on
+    the machine for a copy of this process, the report is computed here alone."""
     ds = _random_dataset(5)
     serial = kpis.compute_report(ds, OCT, config(limits={"jobs": 1}))
 
@@ -226,8 +226,10 @@ def test_report_months_split_with_a_forked_worker(monkeypatch):
     assert len(built) == 13
     _assert_same_report(rep, serial)
     monkeypatch.undo()
-    monkeypatch.setattr(kpis, "PARALLEL_MONTHS_MAX_ROS", len(ds.repair_orders) - 1)
-    assert len(report(2)[1]) == 13
+    monkeypatch.setattr(kpis.memory, "room_for_a_copy", lambda: False)
+    rep, built = report(2)
+    assert len(built) == 13
+    _assert_same_report(rep, serial)
 
 
 def test_the_forked_worker_inherits_the_sorted_readings(monkeypatch, tmp_path):

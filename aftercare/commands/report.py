@@ -109,7 +109,10 @@ def run_report(*, data_dir: Path, out_dir: Path, cfg: dict, month: dt.date, lang
     from aftercare import logs as logs_mod
 
     with loading_progress(enabled=not quiet and not as_json) as progress:
-        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
+        # a warm run reads only the RO columns the KPIs read: nothing else here reads
+        # ROs (matching the contact logs reads the vehicles and customers)
+        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
+                         ro_columns=kpis.KPI_RO_COLUMNS)
     logs = logs_mod.gather(ds, out_dir, cfg)
     ds = kpis.kpi_dataset(ds)  # the other RO columns freed before the 13 months
     memory.release()

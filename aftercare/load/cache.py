@@ -47,6 +47,7 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,8 +201,11 @@ def available() -> bool:
     return True
 
 
-def get(root: Path, name: str) -> Entry | None:
-    """The entry, or None when there is none or it cannot be read (then it is removed)."""
+def get(root: Path, name: str, columns: dict[str, Sequence[str]] | None = None
+        ) -> Entry | None:
+    """The entry, or None when there is none or it cannot be read (then it is removed).
+    ``columns``: for the frames it names, only those of their columns that the entry has
+    (in the entry's order); the others are not read (Parquet is read column by column)."""
     entry = Path(root) / name
     manifest = entry / _MANIFEST
     try:
@@ -212,7 +216,8 @@ def get(root: Path, name: str) -> Entry | None:
         meta = json.loads(text)
         if meta.get("version") != LOADER_VERSION:
             raise ValueError("version")
-        frames = {fname: _read_frame(entry / f"{fname}.parquet", spec)
+        frames = {fname: _read_frame(entry / f"{fname}.parquet", spec,
+                                     None if columns is None else columns.get(fname))
                   for fname, spec in meta["frames"].items()}
     except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
         shutil.rmtree(entry, ignore_errors=True)
@@ -408,14 +413,23 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> dict:
             "start": int(index.start) if isinstance(index, pd.RangeIndex) else 0}
 
 
-def _read_frame(path: Path, spec: dict) -> pd.DataFrame:
+def _read_frame(path: Path, spec: dict, keep: Sequence[str] | None = None) -> pd.DataFrame:
+    """The frame stored at ``path`` as ``spec`` says; ``keep``: only these columns."""
     import pyarrow.parquet as pq
 
+    read = None  # the Parquet columns to read: all
+    if keep is not None:
+        wanted = set(keep)
+        spec = dict(spec, columns=[c for c in spec["columns"] if c[0] in wanted])
+        read = [] if spec["index"] == "range" else [_INDEX]
+        for name, col_spec in spec["columns"]:
+            read += ([name + ":tag", name + ":text"] if col_spec["kind"] == "mixed"
+                     else [name])
     # strings read dictionary-encoded: each distinct value becomes one Python str, shared
     text = [name + (":text" if col_spec["kind"] == "mixed" else "")
             for name, col_spec in spec["columns"]
             if col_spec["kind"] in ("str", "mixed") and col_spec.get("dict", True)]
-    table = pq.read_table(path, read_dictionary=text)
+    table = pq.read_table(path, columns=read, read_dictionary=text)
     data = {}
     for name, col_spec in spec["columns"]:
         data[name] = _decode(table, name, col_spec)

@@ -738,3 +738,44 @@ def test_text_columns_are_told_from_mixed_ones():
     assert cache._all_str_or_none(column(None, None)) and cache._all_str_or_none(column())
     for odd in (np.nan, pd.NA, pd.NaT, b"x", 1, 1.5, np.array([1, 2]), pd.Timestamp(0)):
         assert not cache._all_str_or_none(column("a", None, odd)), odd
+
+
+def test_an_entry_read_with_some_columns_gives_those_columns(tmp_path):
+    """cache.get(columns=…) gives, for the frames named, the entry's columns among those
+    asked for (in the entry's order, unknown names ignored), equal to the full read's;
+    other frames whole. Mixed and text columns, a gappy and a range index, no columns."""
+    n = 6
+    frame = pd.DataFrame({
+        "mixed": pd.Series([None, 1, "二", 2.5, dt.date(2024, 1, 5), True], dtype=object),
+        "text": pd.Series(["a", None, "b", "a", "c", "a"], dtype=object),
+        "km": np.linspace(0, 1, n),
+        "when": pd.Series(pd.to_datetime(["2024-01-05", None] * 3)),
+    })
+    gappy = frame.set_axis(pd.Index(np.arange(n) * 3 + 5, dtype="int64"))
+    assert cache.put(tmp_path, "src-key", {"a": gappy, "b": frame, "c": frame}, {})
+    full = cache.get(tmp_path, "src-key")
+    part = cache.get(tmp_path, "src-key",
+                     {"a": ["when", "mixed", "nope"], "b": [], "c": ["text"]})
+    assert_same_frame(full.frames["a"][["mixed", "when"]], part.frames["a"])
+    assert_same_frame(full.frames["c"][["text"]], part.frames["c"])
+    assert list(part.frames["b"].columns) == [] and len(part.frames["b"]) == n
+    assert isinstance(part.frames["b"].index, pd.RangeIndex)
+    assert part.frames["a"]["mixed"].tolist()[1:3] == [1, "二"]
+
+
+def test_load_folder_reads_only_the_ro_columns_asked_for_when_warm(tmp_path):
+    """ro_columns: a warm run with the whole dataset cached reads only those RO columns
+    (the rest of the dataset the same); a cold run keeps them all."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    cfg = defaults()
+    want = ["open_date", "vehicle_id", "kind"]
+    cold = load_folder(folder, cfg, cache_dir=root, ro_columns=want)
+    assert set(want) < set(cold.repair_orders.columns)
+    warm = load_folder(folder, cfg, cache_dir=root, ro_columns=want)
+    assert list(warm.repair_orders.columns) == [c for c in cold.repair_orders.columns
+                                                if c in want]
+    assert_same_frame(cold.repair_orders[list(warm.repair_orders.columns)],
+                      warm.repair_orders)
+    assert_same_frame(cold.vehicles, warm.vehicles)
+    assert_same_frame(cold.customers, warm.customers)

@@ -243,3 +243,44 @@ def test_run_report_prints_a_table(tmp_path, capsys):
                as_json=False, skip_bad_files=False)
     printed = capsys.readouterr().out
     assert "first-service return rate" in printed and "report-2026-10.xlsx" in printed
+
+
+def _cells(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
+
+
+def test_a_warm_report_reads_only_the_kpis_ro_columns_and_gives_the_same_workbook(
+        tmp_path, monkeypatch):
+    """The sample's data files (no contact logs: the whole dataset is cached) reported
+    cold and then warm: the warm run reads only kpis.KPI_RO_COLUMNS of the ROs from the
+    cache, and both workbooks hold the same cells."""
+    import aftercare.load as loader
+    from aftercare.load import cache
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("车辆档案.xlsx", "客户档案.xlsx", "维修工单_2021-2024.csv",
+                 "维修工单_2024-2026.xlsx"):
+        (data / name).write_bytes((SAMPLE / name).read_bytes())
+    monkeypatch.setattr(cache, "get_default", lambda: tmp_path / "cache")
+    loaded = []
+    load = loader.load_folder
+
+    def spy(*a, **kw):
+        ds = load(*a, **kw)
+        loaded.append(list(ds.repair_orders.columns))
+        return ds
+
+    monkeypatch.setattr("aftercare.commands.report.load_folder", spy)
+    cells = []
+    for run in ("cold", "warm"):
+        out = tmp_path / run
+        run_report(data_dir=data, out_dir=out, cfg=defaults(),
+                   month=kpis.month_start("2026-10").date(), lang="zh", quiet=True,
+                   as_json=False, skip_bad_files=False)
+        cells.append(_cells(out / "report-2026-10.xlsx"))
+    cold_cols, warm_cols = loaded
+    assert set(warm_cols) == set(kpis.KPI_RO_COLUMNS) & set(cold_cols)
+    assert {"vin", "plate", "customer_name"} <= set(cold_cols) - set(warm_cols)
+    assert cells[0] == cells[1]

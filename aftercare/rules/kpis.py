@@ -206,8 +206,11 @@ def _window_12m(end: pd.Timestamp, months: int = 12) -> tuple[int, int]:
 # ------------------------------------------------------------------------------ inputs
 _CTX_RO_COLUMNS = ["vehicle_id", "ro_key", "ro_no", "open_date", "close_date", "kind",
                    "deleted", "is_visit", "mileage", "_file", "_sheet", "_row"]
+#: the RO columns of KpiInputs.visits
+_VISIT_COLUMNS = ["vehicle_id", "open_date", "ro_no", "kind", "amount", "appointment",
+                  "promised_at", "delivered_at"]
 #: every RO column the KPIs read: the rule contexts' and KpiInputs'
-KPI_RO_COLUMNS = [*_CTX_RO_COLUMNS, "amount", "appointment", "promised_at", "delivered_at"]
+KPI_RO_COLUMNS = list(dict.fromkeys([*_CTX_RO_COLUMNS, *_VISIT_COLUMNS]))
 
 
 def kpi_dataset(ds):
@@ -229,7 +232,8 @@ class KpiInputs:
         self.logs = logs if logs is not None and len(logs) else None
         ros = ds.repair_orders
         visit = ros["is_visit"].to_numpy(dtype=bool) if len(ros) else np.zeros(0, bool)
-        vis = ros.loc[visit]
+        # only the columns read below are copied (ros.loc[visit] copied all of them)
+        vis = ros.loc[visit, [c for c in _VISIT_COLUMNS if c in ros.columns]]
         day = _days(vis["open_date"])
         order = np.argsort(day, kind="stable")
         kind = vis["kind"].astype(object).where(vis["kind"].isin(VISIT_KINDS), "other")

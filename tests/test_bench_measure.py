@@ -21,8 +21,8 @@ def _bench_run():
     return mod
 
 
-# A parent and a forked child each touch 300 MB of their own and hold it for a second:
-# one process's peak RSS sees ~300 MB, the machine gives ~600 MB.
+# A parent and a forked child each touch 300 MB of their own and hold it for a second and
+# a half: one process's peak RSS sees 300 MB, the machine's anonymous memory ~600 MB.
 _TWO_PROCESSES = """
 import os, time
 def hold():
@@ -41,11 +41,13 @@ else:
 
 @pytest.mark.skipif(not os.path.exists("/proc/meminfo") or not hasattr(os, "fork"),
                     reason="needs Linux's /proc/meminfo and fork")
-def test_used_memory_counts_forked_workers_that_peak_rss_does_not():
+def test_used_memory_counts_forked_workers():
     run = _bench_run().measure([sys.executable, "-c", _TWO_PROCESSES], dict(os.environ),
                                timeout=60, max_rss_mb=10_000)
     assert run.rc == 0, run.err
-    assert 280 <= run.rss_mb < 450  # one process
+    # ru_maxrss: one process (Linux carries the RSS a child had before exec over into
+    # it, i.e. the forking parent's: under pytest that is the test process's size)
+    assert run.rss_mb >= 280
     assert run.used_mb >= 500  # both, from the machine's AnonPages
 
 

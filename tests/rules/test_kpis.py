@@ -522,3 +522,23 @@ def _random_dataset(seed: int, n: int = 80):
             k += 1
             day = day + pd.Timedelta(days=int(rng.integers(60, 280)))
     return dataset(vs, ros=ros)
+
+
+def test_visits_are_the_same_whether_ro_numbers_are_arrow_text_or_python_strs():
+    """KpiInputs.visits, sorted by day, with the RO numbers of a cached dataset (Arrow
+    text, taken as they are) or of a fresh parse (Python strs): the same frame."""
+    import dataclasses
+
+    ds = _random_dataset(7)
+    ros = ds.repair_orders.copy()
+    ros["ro_no"] = [f"RO{i:05d}" for i in range(len(ros))][::-1]  # not in day order
+    as_object = dataclasses.replace(ds, repair_orders=ros.astype({"ro_no": object}))
+    as_arrow = dataclasses.replace(ds, repair_orders=ros.astype({"ro_no": "str"}))
+    cfg = config()
+    a = kpis.KpiInputs(as_object, cfg).visits
+    b = kpis.KpiInputs(as_arrow, cfg).visits
+    pd.testing.assert_frame_equal(a, b)
+    assert a["ro_no"].notna().sum() > 10
+    visits = ros[ros["is_visit"].astype(bool)]
+    want = dict(zip(visits["ro_no"], visits["vehicle_id"]))
+    assert [want[r] for r in b["ro_no"]] == b["vehicle_id"].tolist()

@@ -15,6 +15,10 @@ came back as fresh pages, each page zeroed by the kernel on first touch. A warm 
 `report` spent 86 of its 197 s in the kernel that way.
 
 On other C libraries (macOS, musl, Windows) this does nothing.
+
+:func:`room_for_a_copy` tells whether the machine could hold a second copy of this
+process (Linux's MemAvailable against its resident memory): `report` forks its month
+worker only then.
 """
 
 from __future__ import annotations

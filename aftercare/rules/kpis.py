@@ -449,11 +449,11 @@ def _split_months(inp: KpiInputs, months: list, cfg: dict) -> None:
     from aftercare.load import _jobs, _pool  # the loader's workers: forked, die with the run
 
     # _jobs: [limits] jobs (0: one per CPU), 1 with fewer than two months or no fork.
-    # Any size: a dealer group's warm report (7M ROs) took 99 s instead of 124 s with the
-    # worker (111 s against 178 s, at another hour); the drop of the machine's available
-    # memory peaked at 9.25 GB against 9.36 GB without it, the sum of both processes'
-    # PSS at 9.9 GB against 9.3 GB. Not when the machine could not hold a copy of this
-    # process (memory.room_for_a_copy): the most the worker can add.
+    # Any size: a dealer group's warm report (7M ROs) took 80-99 s instead of 123-130 s
+    # with the worker, the machine's anonymous memory rising by 9.6-9.8 GB against
+    # 9.15 GB without it (two alternating pairs); its cold report peaked at 11.2 GB for
+    # both processes (bench/results.md). Not when the machine could not hold a copy of
+    # this process (memory.room_for_a_copy): the most the worker can add.
     if _jobs(cfg, len(months)) < 2 or not memory.room_for_a_copy():
         return
     theirs, ours = months[0::2], months[1::2]

@@ -500,3 +500,16 @@ def test_cut_readings_give_the_same_projection(seed):
         pd.testing.assert_frame_equal(a.issues, b.issues)
         assert a.fleet_daily_km == b.fleet_daily_km
     assert reasons >= {"mileage_high_typo", "mileage_rollback"}
+
+
+def test_numbered_ro_keys_become_nullable_integers():
+    """ROs keyed by number (the report's contexts) give an Int64 ro_key, NA for the
+    delivery reading: the same keys as object ints would, without a Python int each."""
+    numbered = ros((1, "2024-03-01", 3_000), (1, "2024-05-01", 5_000)).assign(
+        ro_key=np.array([7, 3], dtype="int64"))
+    rd = project(vehicles((1, "2024-01-01")), numbered, AS_OF, CFG).readings
+    assert str(rd["ro_key"].dtype) == "Int64"
+    assert rd["ro_key"].tolist() == [pd.NA, 7, 3]
+    as_obj = project(vehicles((1, "2024-01-01")), numbered.astype({"ro_key": object}),
+                     AS_OF, CFG).readings
+    assert [None if pd.isna(k) else k for k in rd["ro_key"]] == as_obj["ro_key"].tolist()

@@ -71,27 +71,25 @@ class Run:
     used_mb: float = 0.0  # the largest rise of the machine's AnonPages during the run
 
 
-def _rss_kb(pid: int) -> int:
+def _proc_kb(path: str, key: str) -> int | None:
+    """The kB figure of ``key`` ("VmRSS", "AnonPages" …) in a /proc file, or None."""
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _anon_kb() -> int | None:
-    """The machine's anonymous memory, all processes (AnonPages; None without /proc)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("AnonPages:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return None
+
+
+def _rss_kb(pid: int) -> int:
+    return _proc_kb(f"/proc/{pid}/status", "VmRSS") or 0
+
+
+def _anon_kb() -> int | None:
+    """The machine's anonymous memory, all processes (AnonPages; None without /proc)."""
+    return _proc_kb("/proc/meminfo", "AnonPages")
 
 
 def measure(argv: list[str], env: dict, timeout: float, max_rss_mb: float) -> Run:
@@ -488,14 +486,8 @@ def markdown_table(cells: list[list[str]]) -> str:
 
 
 def _mem_total_mb() -> float:
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 8192.0
+    total = _proc_kb("/proc/meminfo", "MemTotal")
+    return total / 1024 if total is not None else 8192.0
 
 
 def machine() -> list[str]:

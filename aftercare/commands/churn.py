@@ -12,7 +12,7 @@ import pandas as pd
 
 from aftercare.load import Dataset, load_folder
 from aftercare.rules import churn as rules
-from aftercare.rules.context import prepare
+from aftercare.rules.context import RULE_RO_COLUMNS, prepare
 
 ISSUE_FIELDS = ["file", "sheet", "row", "field", "value", "reason", "detail"]
 
@@ -148,8 +148,12 @@ def run_churn(*, data_dir: Path, out_dir: Path, cfg: dict, as_of: dt.date, lang:
     from aftercare import logs as logs_mod
 
     with loading_progress(enabled=not quiet and not as_json) as progress:
-        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
+        # a warm run reads only the RO columns the rules read; a cold one drops the rest
+        # after matching the contact logs (which reads the vehicles and customers)
+        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
+                         ro_columns=RULE_RO_COLUMNS)
     logs = logs_mod.gather(ds, out_dir, cfg)
+    ds = ds.with_ro_columns(RULE_RO_COLUMNS)
     effects = logs_mod.effects.compute(logs.rows, ds, as_of, register=logs.all_opt_outs)
     res = build(logs_mod.effects.apply(ds, effects), cfg, as_of=as_of, lang=lang,
                 effects=effects, log_issues=logs.issues)

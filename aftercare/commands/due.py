@@ -25,7 +25,7 @@ from aftercare.frames import join_unique, map_distinct
 from aftercare.load import Dataset, load_folder
 from aftercare.rules import calls as calls_mod
 from aftercare.rules import mileage
-from aftercare.rules.context import GONE_STATUSES, RuleContext, prepare
+from aftercare.rules.context import GONE_STATUSES, RULE_RO_COLUMNS, RuleContext, prepare
 from aftercare.rules.month import MONTH_KINDS, ReminderList, day_list, month_list
 
 ISSUE_FIELDS = ["file", "sheet", "row", "field", "value", "reason", "detail"]
@@ -352,8 +352,12 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     from aftercare import logs as logs_mod
 
     with loading_progress(enabled=not quiet and not as_json) as progress:
-        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress)
+        # a warm run reads only the RO columns the rules read; a cold one drops the rest
+        # after matching the contact logs (which reads the vehicles and customers)
+        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
+                         ro_columns=RULE_RO_COLUMNS)
     logs = logs_mod.gather(ds, out_dir, cfg)
+    ds = ds.with_ro_columns(RULE_RO_COLUMNS)
     effects = logs_mod.effects.compute(logs.rows, ds, as_of, register=logs.all_opt_outs)
     res = build(logs_mod.effects.apply(ds, effects), cfg, as_of=as_of, month=month, day=day,
                 agents=agents, lang=lang, effects=effects, log_issues=logs.issues)

@@ -217,9 +217,7 @@ def kpi_dataset(ds):
     """``ds`` with only the RO columns the KPIs read (:data:`KPI_RO_COLUMNS`): `report`
     drops the rest (VIN, plate, the customer columns …: ~2 GB of a dealer group's 7M
     ROs) once the contact logs are matched, before its 13 months are computed."""
-    ros = ds.repair_orders
-    return dataclasses.replace(
-        ds, repair_orders=ros[[c for c in KPI_RO_COLUMNS if c in ros.columns]])
+    return ds.with_ro_columns(KPI_RO_COLUMNS)
 
 
 class KpiInputs:

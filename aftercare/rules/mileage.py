@@ -184,6 +184,24 @@ def project(vehicles: pd.DataFrame, repair_orders: pd.DataFrame, as_of, cfg: dic
 
 
 @dataclass
+class Steps:
+    """Step 2 of a set of readings, kept with them for their cuts (:meth:`Readings.cut`):
+    ``high_typo`` and, for every reading, ``before``, the highest km of the vehicle's
+    earlier readings that are not high typos (NaN: none), for ``max_daily`` km a day.
+
+    A cut that keeps a prefix of each vehicle's readings (an as_of cut) changes neither
+    for the readings it keeps: a reading's typo test looks at its neighbours only, so
+    only each vehicle's last kept reading can lose its typo status (it has no next
+    reading any more), and the readings before it are the same. :func:`_reject` applies
+    that, instead of a running maximum over the cut's readings: 1.4 s of each of a
+    dealer group's 13 report months."""
+
+    max_daily: float
+    high_typo: np.ndarray  # bool
+    before: np.ndarray  # float64
+
+
+@dataclass
 class Readings:
     """All readings, sorted by vehicle, day, km (parallel arrays)."""
 
@@ -192,6 +210,7 @@ class Readings:
     km: np.ndarray  # float64
     src: np.ndarray  # >= 0: RO row position; < 0: vehicle row position as -1 - pos
     integral_km: bool  # every km a whole number (enables the fast exact paths)
+    steps: Steps | None = None  # step 2, when computed once for many cuts
 
     def cut(self, vehicle_rows: np.ndarray, ro_rows: np.ndarray) -> "Readings":
         """The readings of a subset of the tables they were collected from, as
@@ -218,7 +237,19 @@ class Readings:
         src[~is_ro] = -1 - (np.cumsum(vehicle_rows, dtype="int64") - 1)[pos[~is_ro]]
         km = self.km[keep]
         integral = self.integral_km or bool(np.all(km == np.rint(km)))
-        return Readings(self.vid[keep], self.day[keep], km, src, integral)
+        steps = None
+        if self.steps is not None and _keeps_prefixes(self.vid, keep):
+            steps = Steps(self.steps.max_daily, self.steps.high_typo[keep],
+                          self.steps.before[keep])
+        return Readings(self.vid[keep], self.day[keep], km, src, integral, steps)
+
+
+def _keeps_prefixes(vid: np.ndarray, keep: np.ndarray) -> bool:
+    """Whether ``keep`` keeps a prefix of each vehicle's readings: no kept reading
+    follows a dropped one of the same vehicle."""
+    if len(vid) < 2:
+        return True
+    return not bool(np.any((vid[1:] == vid[:-1]) & keep[1:] & ~keep[:-1]))
 
 
 def collect_readings(vehicles: pd.DataFrame, repair_orders: pd.DataFrame,
@@ -226,8 +257,10 @@ def collect_readings(vehicles: pd.DataFrame, repair_orders: pd.DataFrame,
     """Step 1 for every day: the readings :func:`project` would collect with an as_of
     after all of them. A caller projecting many cutoffs of one dataset collects (and
     sorts) them once and passes :meth:`Readings.cut` of them to :func:`project`."""
-    return _collect_readings(vehicles, repair_orders, np.iinfo("int64").max,
-                             float(cfg["mileage"]["delivery_km"]))
+    r = _collect_readings(vehicles, repair_orders, np.iinfo("int64").max,
+                          float(cfg["mileage"]["delivery_km"]))
+    r.steps = _steps(r, float(cfg["mileage"]["max_daily_km"]))  # for its as_of cuts
+    return r
 
 
 def _collect_readings(vehicles, repair_orders, as_of_day: int, delivery_km: float) -> Readings:
@@ -257,7 +290,24 @@ def _collect_readings(vehicles, repair_orders, as_of_day: int, delivery_km: floa
 
 
 def _reject(r: Readings, max_daily: float):
-    """Step 2: high typos, then rollbacks among the rest; also the highest earlier kept km."""
+    """Step 2: high typos, then rollbacks among the rest; also the highest earlier kept km.
+    From ``r.steps`` when they were computed for the readings ``r`` was cut from."""
+    steps = r.steps if r.steps is not None and r.steps.max_daily == max_daily else None
+    if steps is None:
+        steps = _steps(r, max_daily)
+    same_next = np.zeros(len(r.vid), dtype=bool)
+    same_next[:-1] = r.vid[1:] == r.vid[:-1]
+    high_typo = steps.high_typo & same_next  # a cut's last reading has no next one
+    with np.errstate(invalid="ignore"):
+        rollback = ~high_typo & (r.km < steps.before)
+    prev_km = np.r_[np.nan, r.km[:-1]]
+    next_km = np.r_[r.km[1:], np.nan]
+    # for a typo's issue text: its neighbours; for a rollback's: the highest earlier km
+    prev_max = np.where(high_typo, prev_km, steps.before)
+    return high_typo, rollback, (prev_max, next_km)
+
+
+def _steps(r: Readings, max_daily: float) -> Steps:
     n = len(r.vid)
     same_prev = np.zeros(n, dtype=bool)
     same_prev[1:] = r.vid[1:] == r.vid[:-1]
@@ -270,22 +320,13 @@ def _reject(r: Readings, max_daily: float):
     with np.errstate(invalid="ignore"):
         high_typo = (same_prev & same_next & (r.km > next_km)
                      & ((r.km - prev_km) / gap > max_daily))
-
-    rest = np.flatnonzero(~high_typo)
-    rest_vid, rest_km = r.vid[rest], r.km[rest]
-    first = np.ones(len(rest), dtype=bool)
-    first[1:] = rest_vid[1:] != rest_vid[:-1]
-    running = _grouped_cummax(rest_km, first, r.integral_km)
-    before = np.r_[np.nan, running[:-1]]  # highest earlier remaining reading
-    before[first] = np.nan
-    rollback = np.zeros(n, dtype=bool)
-    with np.errstate(invalid="ignore"):
-        rollback[rest] = rest_km < before
-    prev_max = np.full(n, np.nan)
-    prev_max[rest] = before
-    # for a typo's issue text: its neighbours; for a rollback's: the highest earlier km
-    prev_max[high_typo] = prev_km[high_typo]
-    return high_typo, rollback, (prev_max, next_km)
+    # the running maximum of the vehicle's readings that are not typos (a typo counts as
+    # -inf; a vehicle's first reading never is one), one reading late: each reading's
+    # highest earlier km
+    running = _grouped_cummax(np.where(high_typo, -np.inf, r.km), ~same_prev, r.integral_km)
+    before = np.r_[np.nan, running[:-1]]
+    before[~same_prev] = np.nan
+    return Steps(max_daily, high_typo, before)
 
 
 def _reading_order(vid: np.ndarray, day: np.ndarray, km: np.ndarray, integral_km: bool):

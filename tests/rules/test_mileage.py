@@ -513,3 +513,42 @@ def test_numbered_ro_keys_become_nullable_integers():
     as_obj = project(vehicles((1, "2024-01-01")), numbered.astype({"ro_key": object}),
                      AS_OF, CFG).readings
     assert [None if pd.isna(k) else k for k in rd["ro_key"]] == as_obj["ro_key"].tolist()
+
+
+@pytest.mark.parametrize("integral", [True, False], ids=["whole-km", "fractional-km"])
+def test_step_two_kept_with_the_readings_gives_each_cuts_own(integral):
+    """Typos and rollbacks worked out once over every reading and carried into as_of
+    cuts (Readings.steps) are those the cut's own readings give, at cutoffs that leave a
+    typo as a vehicle's last reading (no next reading any more: no longer a typo). A cut
+    that does not keep a prefix of each vehicle's readings carries none."""
+    rng = np.random.default_rng(7)
+    n_veh, per = 300, 12
+    vid = np.repeat(np.arange(n_veh, dtype="int64"), per)
+    day = np.sort(rng.integers(0, 2000, size=(n_veh, per)), axis=1).ravel()
+    km = (day * rng.uniform(20, 80, len(day))).round()
+    typo = rng.random(len(km)) < 0.08
+    km[typo] += rng.choice([90_000.0, 200_000.0], typo.sum())  # high typos
+    back = rng.random(len(km)) < 0.05
+    km[back] = (km[back] * 0.3).round()  # rollbacks
+    if not integral:
+        km = km + 0.25
+    r = mileage.Readings(vid, day, km, np.arange(len(km)), integral)
+    full = mileage.Readings(vid, day, km, r.src, integral, mileage._steps(r, 500.0))
+    lost = 0
+    for cutoff in range(0, 2001, 50):
+        keep = day <= cutoff
+        cut = full.cut(np.zeros(0, bool), keep)
+        assert cut.steps is not None
+        own = mileage.Readings(cut.vid, cut.day, cut.km, cut.src, cut.integral_km)
+        a, b = mileage._reject(cut, 500.0), mileage._reject(own, 500.0)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[2][0], b[2][0])
+        np.testing.assert_array_equal(a[2][1], b[2][1])
+        lost += int((cut.steps.high_typo & ~a[0]).sum())
+    assert lost > 20  # typos that were a cut's last reading
+    assert a[0].any() and a[1].any()
+    holes = np.ones(len(km), bool)
+    holes[1] = False  # the second reading of vehicle 0 gone, its third kept
+    assert full.cut(np.zeros(0, bool), holes).steps is None
+    assert mileage._reject(full.cut(np.zeros(0, bool), holes), 500.0)[0].any()

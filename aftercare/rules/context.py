@@ -99,8 +99,9 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
     }
     vehicles = vehicles.loc[~after].set_index("vehicle_id", drop=False)
     keep = ~ros_after & ros_all["vehicle_id"].isin(vehicles.index)
-    if ro_columns is not None:
-        ros = ros_all.loc[keep, [c for c in ro_columns if c in ros_all.columns]]
+    if ro_columns is not None:  # numbered ROs: their text keys are not copied
+        ros = ros_all.loc[keep, [c for c in ro_columns if c in ros_all.columns
+                                 and not (integer_ro_keys and c == "ro_key")]]
     elif keep.all():  # the usual run (as_of today): no copy of every RO
         ros = ros_all.copy(deep=False)  # copy-on-write: a new frame, no data copied
     else:

@@ -204,13 +204,19 @@ def _window_12m(end: pd.Timestamp, months: int = 12) -> tuple[int, int]:
 
 
 # ------------------------------------------------------------------------------ inputs
-_CTX_RO_COLUMNS = ["vehicle_id", "ro_key", "ro_no", "open_date", "close_date", "kind",
-                   "deleted", "is_visit", "mileage", "_file", "_sheet", "_row"]
+#: what the due cohorts read of a month's rule context: its ROs as the first-service and
+#: maintenance rules read them (service_ros, last_visit) and the provenance of the
+#: mileage issues; the odometer readings are collected from the dataset once
+#: (KpiInputs._readings_all). Each column is copied for each of the 13 months.
+_CTX_RO_COLUMNS = ["vehicle_id", "ro_key", "open_date", "kind", "deleted", "is_visit",
+                   "_file", "_sheet", "_row"]
 #: the RO columns of KpiInputs.visits
 _VISIT_COLUMNS = ["vehicle_id", "open_date", "ro_no", "kind", "amount", "appointment",
                   "promised_at", "delivered_at"]
-#: every RO column the KPIs read: the rule contexts' and KpiInputs'
-KPI_RO_COLUMNS = list(dict.fromkeys([*_CTX_RO_COLUMNS, *_VISIT_COLUMNS]))
+#: every RO column the KPIs read: the rule contexts', KpiInputs', the readings'
+#: (``mileage``) and 3DC 回访率's (``close_date``)
+KPI_RO_COLUMNS = list(dict.fromkeys([*_CTX_RO_COLUMNS, *_VISIT_COLUMNS, "close_date",
+                                     "mileage"]))
 
 
 def kpi_dataset(ds):

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from aftercare.commands.report import build, run_report
@@ -284,3 +285,21 @@ def test_a_warm_report_reads_only_the_kpis_ro_columns_and_gives_the_same_workboo
     assert set(warm_cols) == set(kpis.KPI_RO_COLUMNS) & set(cold_cols)
     assert {"vin", "plate", "customer_name"} <= set(cold_cols) - set(warm_cols)
     assert cells[0] == cells[1]
+
+
+def test_the_reports_mileage_issues_are_those_of_a_plain_rule_context():
+    """The report cuts its month's rule context to a few RO columns and numbers its ROs;
+    its mileage issues (the sample's typos, rollbacks, suspect rates) still carry each
+    reading's file, sheet and row, as a context of every column gives them."""
+    from aftercare.commands.report import _projection_issues
+    from aftercare.load import load_folder
+    from aftercare.rules.context import prepare
+
+    cfg = defaults()
+    ds = load_folder(SAMPLE, cfg, cache_dir=None)
+    res = build(kpis.kpi_dataset(ds), cfg, month="2026-10", lang="zh")
+    ctx = res["report"].inputs.context(pd.Timestamp("2026-09-30"))
+    got = _projection_issues(ctx.projection)
+    want = _projection_issues(prepare(ds, pd.Timestamp("2026-09-30"), cfg).projection)
+    assert len(want) > 10 and want["row"].notna().all()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))

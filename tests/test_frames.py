@@ -98,3 +98,55 @@ def test_latest_rows_same_as_sorting_every_row(rows):
     want = (f[(f["day"] == greatest).to_numpy()].sort_values(["v", "ro"], kind="stable")
             .drop_duplicates("v", keep="last").set_index("v"))
     pd.testing.assert_frame_equal(latest_rows(f, "v", "day", "ro"), want)
+
+
+def _days_with_gaps(rng, n, keys):
+    days = pd.to_datetime(rng.integers(0, 3000, n), unit="D").to_numpy("datetime64[ns]")
+    days[rng.random(n) < 0.1] = np.datetime64("NaT")
+    days[keys == 3] = np.datetime64("NaT")  # a key with only missing days
+    return days
+
+
+def test_latest_by_key_is_the_groupby_max():
+    """The table of each key's latest day equals pandas' groupby max: missing days
+    skipped, NaT for a key with only missing days, absent keys not seen; and None
+    (the caller's groupby) for keys that are negative, spread too far or not integers."""
+    from aftercare.frames import latest_by_key
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 500, 5000)
+    keys[keys == 7] = 8  # a key with no rows
+    days = _days_with_gaps(rng, len(keys), keys)
+    latest, seen = latest_by_key(keys, days)
+    want = pd.Series(days).groupby(keys).max()
+    assert list(np.flatnonzero(seen)) == list(want.index)
+    np.testing.assert_array_equal(latest[want.index.to_numpy()], want.to_numpy())
+    assert pd.isna(latest[3]) and seen[3] and not seen[7]
+    assert latest_by_key(keys - 1, days) is None
+    assert latest_by_key(np.r_[keys, 10**9], np.r_[days, days[:1]]) is None
+    assert latest_by_key(keys.astype(object), days) is None
+    assert latest_by_key(keys, days.view("int64")) is None
+    assert latest_by_key(keys[:0], days[:0]) is None
+
+
+def test_latest_rows_is_the_same_with_the_key_table_or_a_groupby(monkeypatch):
+    """latest_rows and the rule context's last visits give the same with the fast table
+    as with pandas' groupby (the table switched off)."""
+    import aftercare.frames as frames
+    import aftercare.rules.context as context
+    from aftercare.frames import latest_rows
+
+    rng = np.random.default_rng(4)
+    keys = rng.integers(0, 300, 3000)
+    frame = pd.DataFrame({"vehicle_id": keys, "open_date": _days_with_gaps(rng, 3000, keys),
+                          "basis_km": rng.choice([np.nan, 1.0, 2.0, 3.0], 3000),
+                          "is_visit": rng.random(3000) < 0.8})
+    ctx = context.RuleContext(None, None, frame, None, None, None, None, None, {})
+    fast, fast_last = latest_rows(frame, "vehicle_id", "open_date", "basis_km"), ctx.last_visit()
+    for module in (frames, context):
+        monkeypatch.setattr(module, "latest_by_key", lambda keys, days: None)
+    ctx = context.RuleContext(None, None, frame, None, None, None, None, None, {})
+    slow, slow_last = latest_rows(frame, "vehicle_id", "open_date", "basis_km"), ctx.last_visit()
+    assert len(fast) > 250 and fast_last.isna().any()
+    pd.testing.assert_frame_equal(fast, slow)
+    pd.testing.assert_series_equal(fast_last, slow_last)

@@ -11,6 +11,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from aftercare.frames import latest_by_key
 from aftercare.rules import mileage
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.schedule import vehicle_schedule
@@ -68,9 +69,16 @@ class RuleContext:
         # and keys among them, which a dealer group's `due` reads nothing else of: 0.45-0.7 s
         # instead of 0.8-1.1 s there)
         visit = self.ros["is_visit"].to_numpy(dtype=bool)
-        vid = pd.Series(self.ros["vehicle_id"].to_numpy()[visit], name="vehicle_id")
-        day = pd.Series(self.ros["open_date"].to_numpy()[visit], name="open_date")
-        return day.groupby(vid).max()
+        vid = self.ros["vehicle_id"].to_numpy()[visit]
+        day = self.ros["open_date"].to_numpy()[visit]
+        table = latest_by_key(vid, day)
+        if table is not None:  # what the groupby below gives, 10x faster
+            latest, seen = table
+            ids = np.flatnonzero(seen).astype(vid.dtype)
+            return pd.Series(latest[ids], index=pd.Index(ids, name="vehicle_id"),
+                             name="open_date")
+        return pd.Series(day, name="open_date").groupby(
+            pd.Series(vid, name="vehicle_id")).max()
 
 
 def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calendar=None,

@@ -265,6 +265,8 @@ def test_kpis_read_only_the_kpi_ro_columns():
     ds = load_folder(root / "sample_data", cfg)
     slim = kpis.kpi_dataset(ds)
     assert len(slim.repair_orders.columns) < len(ds.repair_orders.columns) - 10
+    assert all(isinstance(slim.repair_orders[c].dtype, pd.CategoricalDtype)
+               for c in ("_file", "_sheet", "kind"))
     full, cut = (kpis.compute_report(d, OCT, cfg, trend_months=3) for d in (ds, slim))
     for a, b in zip(full.results + [r for _, m in full.trend for r in m.values()],
                     cut.results + [r for _, m in cut.trend for r in m.values()]):

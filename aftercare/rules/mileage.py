@@ -193,8 +193,9 @@ class Steps:
     for the readings it keeps: a reading's typo test looks at its neighbours only, so
     only each vehicle's last kept reading can lose its typo status (it has no next
     reading any more), and the readings before it are the same. :func:`_reject` applies
-    that, instead of a running maximum over the cut's readings: 1.4 s of each of a
-    dealer group's 13 report months."""
+    that, instead of a running maximum over the cut's readings for each of a dealer
+    group's 13 report months: 0.19 s against 0.03 s of CPU a month once its memory is
+    warm, 1.4 s under cProfile in a month that first touched that memory."""
 
     max_daily: float
     high_typo: np.ndarray  # bool

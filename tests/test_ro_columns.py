@@ -4,6 +4,7 @@ files must be the same as with every RO column."""
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,10 @@ def test_rule_ro_columns_give_the_same_files_as_every_column(
         return ds
 
     monkeypatch.setattr(f"{module}.load_folder", spy)
+    built = []  # the RO columns the rules get
+    build = importlib.import_module(module).build
+    monkeypatch.setattr(f"{module}.build", lambda ds, *a, **kw: built.append(
+        set(ds.repair_orders.columns)) or build(ds, *a, **kw))
 
     def once(name: str, *cache: str) -> dict:
         out = tmp_path / name
@@ -77,5 +82,6 @@ def test_rule_ro_columns_give_the_same_files_as_every_column(
     assert full and full == cold == warm
     cold_cols, warm_cols = loaded
     assert {"vin", "plate", "customer_name", "advisor"} <= cold_cols
+    assert built[1:] == [set(RULE_RO_COLUMNS) & cold_cols] * 2  # cold drops the rest too
     if not with_logs:
         assert warm_cols == set(RULE_RO_COLUMNS) & cold_cols

@@ -80,9 +80,10 @@ def latest_rows(frame: pd.DataFrame, key: str, day: str, tie: str) -> pd.DataFra
     on a tie). Only the rows of each key's greatest day are looked at, and only the keys
     with several rows that day are sorted by ``tie`` (often text: RO numbers; sorting a
     dealer group's 1M last visits by them took 1.2 s)."""
-    table = latest_by_key(frame[key].to_numpy(), frame[day].to_numpy())
+    keys = frame[key].to_numpy()
+    table = latest_by_key(keys, frame[day].to_numpy())
     if table is not None:  # the groupby's transform("max"), from a table of the keys
-        greatest = pd.Series(table[0][frame[key].to_numpy()], index=frame.index)
+        greatest = pd.Series(table[0][keys], index=frame.index)
     else:
         greatest = frame.groupby(key)[day].transform("max")
     on_day = frame[(frame[day] == greatest).to_numpy()]

@@ -219,6 +219,10 @@ KPI_RO_COLUMNS = list(dict.fromkeys([*_CTX_RO_COLUMNS, *_VISIT_COLUMNS, "close_d
                                      "mileage"]))
 
 
+#: RO columns of few distinct values that kpi_dataset makes categories
+_FEW_VALUES = ("_file", "_sheet", "kind")
+
+
 def kpi_dataset(ds):
     """``ds`` with only the RO columns the KPIs read (:data:`KPI_RO_COLUMNS`), those of
     few distinct values as categories: `report` drops the rest (VIN, plate, the customer
@@ -232,9 +236,6 @@ def kpi_dataset(ds):
     cats = {c: ros[c].astype("category") for c in _FEW_VALUES
             if c in ros.columns and not isinstance(ros[c].dtype, pd.CategoricalDtype)}
     return dataclasses.replace(ds, repair_orders=ros.assign(**cats)) if cats else ds
-
-
-_FEW_VALUES = ("_file", "_sheet", "kind")
 
 
 class KpiInputs:

@@ -16,3 +16,22 @@ def distinct_ints(values) -> np.ndarray:
     new = np.ones(len(values), dtype=bool)
     np.not_equal(values[1:], values[:-1], out=new[1:])
     return values[new]
+
+
+def int_members(values, members) -> np.ndarray | None:
+    """``np.isin(values, members)`` for integers from 0 up to a few times the count of
+    ``values`` (the loader's vehicle ids), from a boolean table of ``members``: one
+    gather where ``isin`` hashes or sorts every value (a dealer group's 7M ROs against
+    1M vehicles: ~0.03 s against ~0.2 s). None for other values: the caller's isin."""
+    values, members = np.asarray(values), np.asarray(members)
+    if values.dtype.kind not in "iu" or members.dtype.kind not in "iu":
+        return None
+    if not len(values) or not len(members):
+        return np.zeros(len(values), dtype=bool)
+    low = min(int(values.min()), int(members.min()))
+    high = max(int(values.max()), int(members.max()))
+    if low < 0 or high >= 4 * len(values) + 1_000_000:  # the table would outgrow the rows
+        return None
+    table = np.zeros(high + 1, dtype=bool)
+    table[members] = True
+    return table[values]

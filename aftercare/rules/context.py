@@ -13,6 +13,7 @@ import pandas as pd
 
 from aftercare.frames import latest_by_key
 from aftercare.rules import mileage
+from aftercare.rules.arrays import int_members
 from aftercare.rules.calendar import WorkCalendar
 from aftercare.rules.schedule import vehicle_schedule
 
@@ -106,7 +107,10 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
         "ros_after_as_of": int(ros_after.sum()),
     }
     vehicles = vehicles.loc[~after].set_index("vehicle_id", drop=False)
-    keep = ~ros_after & ros_all["vehicle_id"].isin(vehicles.index)
+    known = int_members(ros_all["vehicle_id"].to_numpy(), vehicles.index.to_numpy())
+    if known is None:
+        known = ros_all["vehicle_id"].isin(vehicles.index).to_numpy(dtype=bool)
+    keep = ~ros_after.to_numpy(dtype=bool) & known  # numpy: .loc and the cut take it as is
     if ro_columns is not None:  # numbered ROs: their text keys are not copied
         ros = ros_all.loc[keep, [c for c in ro_columns if c in ros_all.columns
                                  and not (integer_ro_keys and c == "ro_key")]]
@@ -115,7 +119,7 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
     else:
         ros = ros_all.loc[keep]
     if integer_ro_keys:
-        ros = ros.assign(ro_key=np.flatnonzero(keep.to_numpy()))
+        ros = ros.assign(ro_key=np.flatnonzero(keep))
     customers = dataset.customers.set_index("customer_key", drop=False)
     if calendar is None:
         start = min([d for d in (vehicles["delivery_date"].min(), ros["open_date"].min(),
@@ -124,7 +128,7 @@ def prepare(dataset, as_of, cfg: dict, *, horizon_end=None, schedule=None, calen
         end = max(end, as_of) + pd.DateOffset(years=2)
         calendar = WorkCalendar.from_config(start, end, cfg)
     if readings is not None:
-        readings = readings.cut(~after.to_numpy(dtype=bool), keep.to_numpy(dtype=bool))
+        readings = readings.cut(~after.to_numpy(dtype=bool), keep)
     proj = mileage.project(vehicles.reset_index(drop=True), ros, as_of, cfg, readings=readings)
     sched = (vehicle_schedule(vehicles, cfg) if schedule is None
              else schedule.loc[vehicles.index])

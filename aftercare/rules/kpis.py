@@ -358,6 +358,7 @@ class KpiInputs:
         if self._readings is None:  # collected and sorted once, cut for each month
             self._readings = mileage.collect_readings(self.ds.vehicles,
                                                       self.ds.repair_orders, self.cfg)
+            self._readings._rows_at(len(self.ds.vehicles))  # before a fork: shared
         return self._readings
 
     def _schedule_all(self) -> pd.DataFrame:

@@ -80,12 +80,7 @@ def maintenance(ctx: RuleContext) -> pd.DataFrame:
     if ros.empty:
         return _frame([], "maintenance", [], [])
     proj = ctx.projection
-    readings = proj.readings
-    # the two columns it needs, not a filtered copy of all eight (the RO keys among them:
-    # a dealer group's 7M as Arrow text)
-    sel = ((readings["source"] == "ro") & readings["kept"]).to_numpy(dtype=bool)
-    kept_km = np.full(len(ctx.ros), np.nan)  # by RO row position: no key hashing
-    kept_km[readings["ro_pos"].to_numpy()[sel]] = readings["km"].to_numpy()[sel]
+    kept_km = proj.kept_ro_km(len(ctx.ros))  # by RO row position: no key hashing
     ros = ros.assign(basis_km=kept_km[ros["_pos"].to_numpy()])
     need = ros["basis_km"].isna()
     if need.any():  # no kept reading: the projected km on its date

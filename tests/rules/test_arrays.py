@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aftercare.rules.arrays import distinct_ints
+from aftercare.rules.arrays import distinct_ints, int_members
 
 
 @pytest.mark.parametrize("n,high", [(0, 5), (1, 5), (2, 1), (1000, 10), (50_000, 1_000_000)])
@@ -25,3 +25,22 @@ def test_distinct_ints_leaves_its_input_alone_and_refuses_floats():
     assert values.tolist() == [3, 1, 3, 2]
     with pytest.raises(TypeError):
         distinct_ints(np.array([1.0, np.nan, np.nan]))
+
+
+@pytest.mark.parametrize("n,high,m", [(0, 5, 3), (5, 5, 0), (1000, 10, 4),
+                                      (50_000, 60_000, 20_000)])
+def test_int_members_is_np_isin(n, high, m):
+    """The table lookup gives np.isin's answer, ids absent from the values included."""
+    rng = np.random.default_rng(n + m)
+    values = rng.integers(0, high, n)
+    members = rng.integers(0, high + 10, m)  # some ids beyond every value
+    np.testing.assert_array_equal(int_members(values, members), np.isin(values, members))
+
+
+def test_int_members_leaves_other_values_to_isin():
+    """None (the caller's isin) for negative ids, ids spread far beyond their count and
+    values that are not integers."""
+    assert int_members(np.array([-1, 2]), np.array([2])) is None
+    assert int_members(np.array([1, 2]), np.array([10**9])) is None
+    assert int_members(np.array([1.0, 2.0]), np.array([1])) is None
+    assert int_members(np.array(["a"], dtype=object), np.array([1])) is None

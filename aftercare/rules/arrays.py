@@ -10,9 +10,17 @@ def distinct_ints(values) -> np.ndarray:
     look at each value's neighbour. numpy 2's ``np.unique`` hashes integers and then sorts
     the distinct ones: 2.0-2.4 s for 5M vehicle ids with 1M distinct, where this takes
     0.07 s (numpy 2.4, this machine; the report asks for such sets several times a month)."""
-    values = np.sort(np.asarray(values).ravel())
+    values = np.asarray(values).ravel()
     if values.dtype.kind not in "iu":
         raise TypeError(f"distinct_ints takes integers, not {values.dtype}")
+    if len(values) and values.dtype.itemsize <= 8 and values.dtype != np.uint64:
+        low, high = int(values.min()), int(values.max())
+        if low >= 0 and high < 4 * len(values) + 1_000_000:
+            # ids from 0 up (the loader's vehicle ids): which occur, from a count of
+            # each, no sort (a month's 600k visits of a dealer group: ~5 ms against ~40)
+            seen = np.bincount(values, minlength=high + 1) > 0
+            return np.flatnonzero(seen).astype(values.dtype)
+    values = np.sort(values)
     new = np.ones(len(values), dtype=bool)
     np.not_equal(values[1:], values[:-1], out=new[1:])
     return values[new]

@@ -289,6 +289,10 @@ class KpiInputs:
         self._bv_vid = self.vid[by_vehicle]
         self._bv_day = self.day[by_vehicle]
         self._bv_key = self._bv_vid * self._span + (self._bv_day - self._dmin)
+        # the same for first-service and maintenance visits only: their rows in visits
+        service = self.visits["kind"].isin(SERVICE_KINDS).to_numpy(dtype=bool)[by_vehicle]
+        self._sv_row = by_vehicle[service]
+        self._sv_key = self._bv_key[service]
         self.has_appointment = bool(np.isfinite(self.visits["appointment"]).any())
         self.has_times = bool((self.visits["promised_day"] != _NAT).any()
                               and (self.visits["delivered_day"] != _NAT).any())
@@ -324,6 +328,22 @@ class KpiInputs:
             ok &= self._bv_vid[pos] == vids
             return np.where(ok, self._bv_day[pos], _NAT)
         return np.full(len(vids), _NAT, dtype="int64")
+
+    def first_service_visit(self, vids: np.ndarray, first: np.ndarray, last: np.ndarray
+                            ) -> np.ndarray:
+        """Each vehicle's first first-service or maintenance visit on days first..last
+        (per vehicle): its row in :attr:`visits`, -1 when none. The earliest day, and on
+        that day the first in the visits' order."""
+        vids = np.asarray(vids, dtype="int64")
+        first, last = np.asarray(first, dtype="int64"), np.asarray(last, dtype="int64")
+        if not len(self._sv_key):
+            return np.full(len(vids), -1, dtype="int64")
+        off = np.clip(first - self._dmin, 0, self._span - 1)
+        pos = np.searchsorted(self._sv_key, vids * self._span + off, "left")
+        ok = pos < len(self._sv_key)
+        row = self._sv_row[np.where(ok, pos, 0)]
+        ok &= (self.vid[row] == vids) & (self.day[row] >= first) & (self.day[row] <= last)
+        return np.where(ok, row, -1)
 
     # -- rule contexts
     def context(self, as_of) -> RuleContext:
@@ -597,20 +617,20 @@ def _first_service_12m(inp: KpiInputs, m: _Month) -> KpiResult:
     first_day = _days(cohort["delivery_date"].dt.normalize())
     last_day = np.minimum(_days(add_months(cohort["delivery_date"].dt.normalize(), 12)),
                           m.end_day)
-    members = pd.DataFrame({"vehicle_id": cohort["vehicle_id"].to_numpy("int64"),
+    vids = cohort["vehicle_id"].to_numpy("int64")
+    # each one's first service visit in its window, from the visits sorted by vehicle
+    # once (a merge with every service visit of the cohort's vehicles took a dealer
+    # group ~0.2 s a month)
+    row = inp.first_service_visit(vids, first_day, last_day)
+    found = row >= 0
+    kind = np.full(len(vids), np.nan, dtype=object)  # NaN: what a left merge leaves
+    kind[found] = inp.visits["kind"].take(row[found]).to_numpy(dtype=object)
+    members = pd.DataFrame({"vehicle_id": vids,
                             "delivery_date": _dates(first_day),
-                            "window_end": _dates(last_day)})
-    v = inp.visits
-    sv = v[v["kind"].isin(SERVICE_KINDS) & v["vehicle_id"].isin(members["vehicle_id"])]
-    pairs = members[["vehicle_id"]].assign(lo=first_day, hi=last_day).merge(
-        sv[["vehicle_id", "day", "kind"]], on="vehicle_id")
-    pairs = pairs[(pairs["day"] >= pairs["lo"]) & (pairs["day"] <= pairs["hi"])]
-    pairs = pairs.sort_values(["vehicle_id", "day"], kind="stable").drop_duplicates("vehicle_id")
-    members = members.merge(pd.DataFrame({"vehicle_id": pairs["vehicle_id"].to_numpy(),
-                                          "visit_date": _dates(pairs["day"].to_numpy()),
-                                          "visit_kind": pairs["kind"].to_numpy(object)}),
-                            on="vehicle_id", how="left")
-    members["in_numerator"] = members["visit_date"].notna()
+                            "window_end": _dates(last_day),
+                            "visit_date": _dates(np.where(found, inp.day[row], _NAT)),
+                            "visit_kind": kind})
+    members["in_numerator"] = found
     members = members.sort_values(["delivery_date", "vehicle_id"], ignore_index=True)
     return _rate("first_service_rate_12m", members["in_numerator"].sum(), len(members), members)
 

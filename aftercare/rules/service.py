@@ -15,6 +15,7 @@ import pandas as pd
 
 from aftercare.frames import latest_rows
 from aftercare.rules import mileage
+from aftercare.rules.arrays import int_members
 from aftercare.rules.context import RuleContext, add_months, add_years
 
 CANDIDATE_COLUMNS = ["vehicle_id", "kind", "due_date", "basis", "due_km", "note"]
@@ -41,7 +42,12 @@ def _frame(vid, kind, due, basis, due_km=np.nan, note="") -> pd.DataFrame:
 
 def service_ros(ctx: RuleContext) -> pd.DataFrame:
     """First-service and maintenance ROs (not deleted) on or before as_of: the columns the
-    rules read, and ``_pos``, the RO's row position in ``ctx.ros``."""
+    rules read, and ``_pos``, the RO's row position in ``ctx.ros``. Once per context:
+    callers do not modify it."""
+    return ctx.from_ros("service_ros", _service_ros)
+
+
+def _service_ros(ctx: RuleContext) -> pd.DataFrame:
     ros = ctx.ros
     keep = (~ros["deleted"] & ros["kind"].isin(SERVICE_KINDS)).to_numpy()
     out = ros.loc[keep, ["vehicle_id", "open_date", "ro_key", "kind"]]
@@ -55,7 +61,9 @@ def first_service(ctx: RuleContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns (candidates, not_computable) — the second lists vehicles without a
     delivery date that would otherwise be eligible (for 待修正资料)."""
     v, s = ctx.vehicles, ctx.schedule
-    never = ~v.index.isin(service_ros(ctx)["vehicle_id"].unique())
+    served = service_ros(ctx)["vehicle_id"].to_numpy()
+    known = int_members(v.index.to_numpy(), served)  # None: ids for a hashing isin
+    never = ~(known if known is not None else v.index.isin(pd.unique(served)))
     oldest = add_months(pd.Series(ctx.as_of, index=v.index), -s["first_service_max_age_months"])
     has_date = v["delivery_date"].notna()
     eligible = never & has_date & (v["delivery_date"] >= oldest)

@@ -27,6 +27,15 @@ def test_distinct_ints_leaves_its_input_alone_and_refuses_floats():
         distinct_ints(np.array([1.0, np.nan, np.nan]))
 
 
+@pytest.mark.parametrize("n,high", [(1, 3), (1000, 10), (600_000, 1_000_000)])
+def test_distinct_ints_of_ids_from_zero_equals_np_unique(n, high):
+    """Ids from 0 up (counted in a table, not sorted) give np.unique's answer too."""
+    values = np.random.default_rng(n).integers(0, high, n)
+    out = distinct_ints(values)
+    np.testing.assert_array_equal(out, np.unique(values))
+    assert out.dtype == values.dtype
+
+
 @pytest.mark.parametrize("n,high,m", [(0, 5, 3), (5, 5, 0), (1000, 10, 4),
                                       (50_000, 60_000, 20_000)])
 def test_int_members_is_np_isin(n, high, m):

@@ -544,3 +544,51 @@ def test_visits_are_the_same_whether_ro_numbers_are_arrow_text_or_python_strs():
     visits = ros[ros["is_visit"].astype(bool)]
     want = dict(zip(visits["ro_no"], visits["vehicle_id"]))
     assert [want[r] for r in b["ro_no"]] == b["vehicle_id"].tolist()
+
+
+def test_first_service_visit_is_the_first_service_visit_of_each_window():
+    """KpiInputs.first_service_visit (首保率's lookup) against a scan of the visits: for
+    windows before the data, inside it, after it, of a day, and of vehicles without
+    visits, the earliest first-service or maintenance visit in the window, the first in
+    the visits' order on a tie, -1 when none."""
+    ds = _random_dataset(11, n=60)
+    ros = ds.repair_orders
+    # a second service visit on the day of an existing one: the tie goes to the first
+    twin = ros[ros["kind"].eq("maintenance") & ros["is_visit"]].iloc[:3].assign(
+        ro_no=lambda f: f["ro_no"] + "-twin", kind="first_service")
+    ds = __import__("dataclasses").replace(
+        ds, repair_orders=pd.concat([ros, twin], ignore_index=True))
+    inp = kpis.KpiInputs(ds, config())
+    v = inp.visits
+    rng = np.random.default_rng(3)
+    vids = np.r_[rng.integers(1, 64, 400), 1, 1, 1]  # 61-63: no visits at all
+    lo = rng.integers(inp._dmin - 400, inp._dmin + inp._span + 100, len(vids))
+    hi = lo + rng.integers(0, 500, len(vids))
+    lo[-3:] = [-(10**6), -(10**6), inp.day[0]]  # every day twice; one day's window
+    hi[-3:] = [10**6, 10**6, inp.day[0]]
+    got = inp.first_service_visit(vids, lo, hi)
+    service_kind = v["kind"].isin(kpis.SERVICE_KINDS).to_numpy()
+    want = []
+    for vid, a, b in zip(vids, lo, hi):
+        rows = np.flatnonzero(service_kind & (v["vehicle_id"].to_numpy() == vid)
+                              & (inp.day >= a) & (inp.day <= b))
+        want.append(rows[np.argmin(inp.day[rows])] if len(rows) else -1)
+    np.testing.assert_array_equal(got, want)
+    assert (got >= 0).sum() > 50 and (got < 0).sum() > 50
+    for row in twin["ro_no"]:  # a twin is never the pick: its original comes first
+        assert row not in set(v["ro_no"].to_numpy(dtype=object)[got[got >= 0]])
+
+
+def test_service_ros_are_computed_once_per_context():
+    """service_ros is what the ROs give, once per context; replace() keeps it while the
+    ROs stay and not when they change."""
+    ds = _random_dataset(5, n=20)
+    ctx = prepare(ds, T("2026-06-30"), config())
+    a = service.service_ros(ctx)
+    assert service.service_ros(ctx) is a
+    ros = ctx.ros
+    want = ros[~ros["deleted"] & ros["kind"].isin(service.SERVICE_KINDS)]
+    assert a["_pos"].tolist() == [ros.index.get_loc(i) for i in want.index]
+    assert service.service_ros(ctx.replace(vehicles=ctx.vehicles)) is a
+    fewer = ctx.replace(ros=ctx.ros.iloc[: len(ros) // 2])
+    assert len(service.service_ros(fewer)) < len(a)

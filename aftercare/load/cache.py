@@ -275,6 +275,7 @@ def put(root: Path, name: str, frames: dict[str, pd.DataFrame], meta: dict) -> b
 # put_later() is put().
 _background = False
 _writers: list[int] = []
+_threads: list = []  # threading.Thread of put_in_thread()
 
 
 def set_background(on: bool) -> None:
@@ -301,6 +302,7 @@ def put_all_later(root: Path, entries: list[tuple[str, dict[str, pd.DataFrame], 
         return
     pid = None
     if background():
+        before_fork()
         try:
             pid = os.fork()
         except OSError:
@@ -318,8 +320,36 @@ def put_all_later(root: Path, entries: list[tuple[str, dict[str, pd.DataFrame], 
     _writers.append(pid)
 
 
+def put_in_thread(root: Path, name: str, frames: dict[str, pd.DataFrame], meta: dict) -> None:
+    """put(), in a thread of this process when the background is on (else here): for a
+    dataset too big to fork a writer for (its text values' reference counts would copy
+    their pages into the child). The thread writes shallow copies of the frames: with
+    pandas' copy-on-write, what the run changes in them afterwards is copied first.
+    pyarrow encodes, compresses and writes without the GIL, so that part runs beside the
+    rules on the other core. :func:`before_fork` waits for it: a process forked while it
+    holds a lock (pyarrow's memory pool, say) could hang on that lock."""
+    if not background():
+        put(root, name, frames, meta)
+        return
+    import threading
+
+    copies = {k: f.copy(deep=False) for k, f in frames.items()}
+    thread = threading.Thread(target=put, args=(root, name, copies, meta),
+                              name="aftercare-cache-writer", daemon=False)
+    thread.start()
+    _threads.append(thread)
+
+
+def before_fork() -> None:
+    """Wait for the writer threads (:func:`put_in_thread`): call before forking."""
+    while _threads:
+        _threads.pop().join()
+
+
 def wait_writers() -> None:
-    """Wait for the children put_later() started (the CLI calls this before exiting)."""
+    """Wait for the children put_later() started and the threads put_in_thread() started
+    (the CLI calls this before exiting)."""
+    before_fork()
     while _writers:
         pid = _writers.pop()
         try:

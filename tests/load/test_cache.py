@@ -573,8 +573,55 @@ def test_dataset_entry_is_written_in_the_background(tmp_path, monkeypatch):
         monkeypatch.setattr(loader, "BACKGROUND_STORE_MAX_ROS", 0)
         monkeypatch.setattr(loader, "BACKGROUND_FILES_MAX_BYTES", 0)
         load_folder(folder, cfg, cache_dir=tmp_path / "cache2")
+        cache.before_fork()  # the dataset's entry: written by a thread of this process
         assert len(here) == n_files + 1 and not cache._writers
     finally:
+        cache.wait_writers()
+        cache.set_background(False)
+
+
+def test_a_big_dataset_is_written_by_a_thread_while_the_run_goes_on(tmp_path, monkeypatch):
+    """Above BACKGROUND_STORE_MAX_ROS the dataset's entry is written by a thread of this
+    process (no forked copy of a dealer group's memory): load_folder returns before the
+    entry is written, the entry holds the dataset as loaded even when the run changes
+    its frames meanwhile (the thread writes copy-on-write copies), before_fork() waits
+    for it, and so does every fork: the parse and month workers' pool."""
+    import threading
+
+    folder = handmade(tmp_path / "data")
+    cfg = merge(defaults(), {"limits": {"jobs": 1}})
+    plain = load_folder(folder, cfg, cache_dir=None)
+    go = threading.Event()
+    real_put = cache.put
+
+    def gated_put(root, name, frames, meta):
+        if "repair_orders" in frames:
+            assert go.wait(10)
+        return real_put(root, name, frames, meta)
+
+    monkeypatch.setattr(cache, "put", gated_put)
+    monkeypatch.setattr(loader, "BACKGROUND_STORE_MAX_ROS", 0)
+    root = tmp_path / "cache"
+    cache.set_background(True)
+    try:
+        ds = load_folder(folder, cfg, cache_dir=root)
+        assert len(cache._threads) == 1 and _dataset_entries(root) == []
+        ds.repair_orders.loc[0, "ro_no"] = "CHANGED"  # the run goes on with its frames
+        ds.vehicles.loc[0, "plate"] = "CHANGED"
+        go.set()
+        cache.before_fork()
+        assert not cache._threads and len(_dataset_entries(root)) == 1
+        with monkeypatch.context() as m:
+            m.setattr(loader, "_combine", lambda *a, **k: pytest.fail("joined again"))
+            assert_same_dataset(plain, load_folder(folder, cfg, cache_dir=root))
+        go.clear()
+        load_folder(folder, cfg, cache_dir=tmp_path / "cache2")
+        assert len(cache._threads) == 1
+        threading.Timer(0.3, go.set).start()
+        loader._pool(1).shutdown()  # waits for the writer before it can fork
+        assert not cache._threads and len(_dataset_entries(tmp_path / "cache2")) == 1
+    finally:
+        go.set()
         cache.wait_writers()
         cache.set_background(False)
 

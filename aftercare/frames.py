@@ -53,6 +53,21 @@ def join_unique(frame: pd.DataFrame, key, col: str, sep: str = ";") -> pd.Series
     return pd.Series(joined.astype(object), index=index, dtype=object, name=col)
 
 
+def id_table_size(values, *more) -> int | None:
+    """The length of a table indexed by ``values`` and ``more`` (integer arrays), when
+    they are ids from 0 up to a few times the count of ``values`` (the loader's vehicle
+    ids): their greatest value + 1. None when an array is empty or not of integers, or
+    holds a negative id or one so large that the table would outgrow the rows."""
+    arrays = [np.asarray(a) for a in (values, *more)]
+    if any(not len(a) or a.dtype.kind not in "iu" for a in arrays):
+        return None
+    low = min(int(a.min()) for a in arrays)
+    high = max(int(a.max()) for a in arrays)
+    if low < 0 or high >= 4 * len(arrays[0]) + 1_000_000:
+        return None
+    return high + 1
+
+
 def latest_by_key(keys, days) -> tuple[np.ndarray, np.ndarray] | None:
     """The latest of ``days`` (datetime64) per key in ``keys`` (integers from 0 up to a
     few times their count: the loader's vehicle ids), as ``(latest, seen)``: arrays over
@@ -62,15 +77,12 @@ def latest_by_key(keys, days) -> tuple[np.ndarray, np.ndarray] | None:
     hashes every key: a dealer group's 6M visits took 0.07 s instead of 0.7 s. None when
     the keys or days are of other kinds, or the keys spread too far for a table."""
     keys, days = np.asarray(keys), np.asarray(days)
-    if (not len(keys) or keys.dtype.kind not in "iu" or days.dtype.kind != "M"
-            or len(days) != len(keys)):
+    size = id_table_size(keys)
+    if size is None or days.dtype.kind != "M" or len(days) != len(keys):
         return None
-    low, high = int(keys.min()), int(keys.max())
-    if low < 0 or high >= 4 * len(keys) + 1_000_000:  # the table would outgrow the rows
-        return None
-    latest = np.full(high + 1, np.iinfo("int64").min)  # NaT as an integer
+    latest = np.full(size, np.iinfo("int64").min)  # NaT as an integer
     np.maximum.at(latest, keys, days.view("int64"))
-    seen = np.bincount(keys, minlength=high + 1) > 0
+    seen = np.bincount(keys, minlength=size) > 0
     return latest.view(days.dtype), seen
 
 

@@ -48,10 +48,11 @@ class RuleContext:
         the ROs stay the same."""
         new = dataclasses.replace(self, **changes)
         if "ros" not in changes:
-            for name in ("visits", "_last_visit", "_from_ros"):
+            for name in ("visits", "_last_visit"):
                 if name in self.__dict__:
-                    new.__dict__[name] = dict(self.__dict__[name]) if name == "_from_ros" \
-                        else self.__dict__[name]
+                    new.__dict__[name] = self.__dict__[name]
+            if "_from_ros" in self.__dict__:  # its own dict: what either adds stays its own
+                new.__dict__["_from_ros"] = dict(self.__dict__["_from_ros"])
         return new
 
     def from_ros(self, name: str, build):

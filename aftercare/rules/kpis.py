@@ -334,16 +334,26 @@ class KpiInputs:
         """Each vehicle's first first-service or maintenance visit on days first..last
         (per vehicle): its row in :attr:`visits`, -1 when none. The earliest day, and on
         that day the first in the visits' order."""
+        pos = self._first_in(self._sv_key, vids, first, last)
+        found = pos >= 0
+        row = np.full(len(pos), -1, dtype="int64")
+        row[found] = self._sv_row[pos[found]]
+        return row
+
+    def _first_in(self, keys: np.ndarray, vids, first, last) -> np.ndarray:
+        """Each vehicle's first entry on days first..last (scalars or per vehicle) in
+        ``keys``, sorted (vehicle, day) keys of some visits (:attr:`_bv_key` or a subset):
+        its position there, -1 when none."""
         vids = np.asarray(vids, dtype="int64")
-        first, last = np.asarray(first, dtype="int64"), np.asarray(last, dtype="int64")
-        if not len(self._sv_key):
-            return np.full(len(vids), -1, dtype="int64")
-        off = np.clip(first - self._dmin, 0, self._span - 1)
-        pos = np.searchsorted(self._sv_key, vids * self._span + off, "left")
-        ok = pos < len(self._sv_key)
-        row = self._sv_row[np.where(ok, pos, 0)]
-        ok &= (self.vid[row] == vids) & (self.day[row] >= first) & (self.day[row] <= last)
-        return np.where(ok, row, -1)
+        base = vids * self._span
+        lo = base + np.clip(np.asarray(first, dtype="int64") - self._dmin, 0, self._span - 1)
+        hi = base + np.clip(np.asarray(last, dtype="int64") - self._dmin, -1, self._span - 1)
+        pos = np.searchsorted(keys, lo, "left")  # keys[pos] >= lo: that vehicle, >= first
+        ok = pos < len(keys)
+        pos = np.where(ok, pos, 0)
+        if len(keys):
+            ok &= keys[pos] <= hi
+        return np.where(ok, pos, -1)
 
     # -- rule contexts
     def context(self, as_of) -> RuleContext:
@@ -683,15 +693,11 @@ def _churn_rate(inp: KpiInputs, m: _Month) -> KpiResult:
 
 def _next_visit(inp: KpiInputs, vids: np.ndarray, first: int, last: int) -> np.ndarray:
     """Each vehicle's first visit day in first..last, as dates (NaT when none)."""
-    off = np.clip(first - inp._dmin, 0, inp._span - 1)
-    pos = np.searchsorted(inp._bv_key, vids * inp._span + off, "left")
-    ok = pos < len(inp._bv_key)
-    pos = np.where(ok, pos, 0)
-    if len(inp._bv_vid):
-        ok &= (inp._bv_vid[pos] == vids) & (inp._bv_day[pos] >= first) & (
-            inp._bv_day[pos] <= last)
-        return _dates(np.where(ok, inp._bv_day[pos], _NAT))
-    return _dates(np.full(len(vids), _NAT, dtype="int64"))
+    pos = inp._first_in(inp._bv_key, vids, first, last)
+    found = pos >= 0
+    day = np.full(len(pos), _NAT, dtype="int64")
+    day[found] = inp._bv_day[pos[found]]
+    return _dates(day)
 
 
 def _retention_rate(inp: KpiInputs, m: _Month) -> KpiResult:

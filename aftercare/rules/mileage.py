@@ -475,8 +475,8 @@ def _reading_issues(vehicles, repair_orders, r: Readings, rows, high_typo, befor
     the rejected rows only (a typo's are of its own vehicle: it has both)."""
     typo = high_typo[rows]
     n = len(r.km)
-    prev_km = np.where(rows > 0, r.km[np.maximum(rows - 1, 0)], np.nan) if n else r.km[rows]
-    next_km = np.where(rows + 1 < n, r.km[np.minimum(rows + 1, n - 1)], np.nan) if n else r.km[rows]
+    prev_km = np.where(rows > 0, r.km[rows - 1], np.nan)
+    next_km = np.where(rows + 1 < n, r.km[np.minimum(rows + 1, n - 1)], np.nan)
     before = np.where(typo, prev_km, before[rows])
     after = np.where(typo, " → " + _km_text(next_km), "")
     return pd.DataFrame({

@@ -49,7 +49,9 @@ def read_csv(path: Path, encoding: str | None, header: int) -> int:
         import pyarrow as pa
         import pyarrow.csv as pv
     except ImportError:
-        pa = pv = None
+        pv = None
+    wrong_encoding = (UnicodeDecodeError,) if pv is None else (UnicodeDecodeError,
+                                                               pa.ArrowInvalid)
     for i, enc in enumerate(encodings):
         try:
             if pv is not None:  # skip_rows: the lines above the header (title, date …)
@@ -59,7 +61,7 @@ def read_csv(path: Path, encoding: str | None, header: int) -> int:
                 path, encoding=enc, header=header, dtype=object, na_filter=False, engine="c"
             )
             return len(df)
-        except (UnicodeDecodeError, *((pa.ArrowInvalid,) if pa is not None else ())):
+        except wrong_encoding:
             if i == len(encodings) - 1:
                 raise
     return 0

@@ -272,7 +272,9 @@ def _fast_pass(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     else:
         types = raw.map(type)
         is_str = (types == str).to_numpy()
-        is_dt = types.isin([dt.datetime, pd.Timestamp]).to_numpy()
+        # date cells: calamine gives a date without a time of day as datetime.date (a
+        # store's vehicle export has six such columns; they went value by value)
+        is_dt = types.isin([dt.datetime, pd.Timestamp, dt.date]).to_numpy()
     if is_dt.any():
         conv = pd.to_datetime(raw[is_dt], errors="coerce")
         if conv.dt.tz is None:

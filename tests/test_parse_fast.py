@@ -240,3 +240,21 @@ def test_datetime64_out_of_range_years_are_issues():
     res = parse.parse_datetimes(far)
     assert res.values.tolist()[0] == pd.Timestamp("2024-01-05 10:30")
     assert pd.isna(res.values.iloc[1]) and res.issue.tolist() == [None, "date_unparseable", None]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.dates(), st.datetimes(min_value=dt.datetime(1, 1, 1)),
+                          st.sampled_from(["2024/1/5", "bad", ""])), min_size=1, max_size=12))
+def test_date_objects_take_the_fast_pass_and_read_as_the_per_value_path(values):
+    """calamine gives a date cell without a time of day as ``datetime.date``: the fast
+    pass reads those in C, with what the per-value path gives (values and issues), far
+    years and Excel's day 0 included."""
+    raw = pd.Series(values, dtype=object)
+    for fn, slow in ((parse.parse_dates, parse._parse_dates_slow),
+                     (parse.parse_datetimes, parse._parse_datetimes_slow)):
+        got, want = fn(raw), slow(raw, dayfirst=False)
+        pd.testing.assert_series_equal(got.values, want.values)
+        assert got.issue.tolist() == want.issue.tolist()
+    _, handled = parse._fast_pass(raw)
+    usual = np.array([type(v) is dt.date and 1900 <= v.year <= 2100 for v in values])
+    assert handled[usual].all()

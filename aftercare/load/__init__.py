@@ -585,8 +585,10 @@ def _combine(results: list[FileResult], config: dict) -> Dataset:
                                                extra_types=extra_types, vin_issues=issues)
     vehicles = tables.dedupe_vehicles(vehicles, issues)
     customers = tables.dedupe_customers(customers, issues)
-    ros = tables.aggregate_lines(ros)
-    ros, dups = tables.dedupe_across_files(ros)
+    codes = tables.ro_no_codes(ros)
+    lines_merged = tables.aggregate_lines(ros, codes)
+    ros, codes = lines_merged, (codes if lines_merged is ros else None)
+    ros, dups = tables.dedupe_across_files(ros, codes)
     issues.add_rows(ros, ros["deleted"], field="deleted", reason="deleted_ro",
                     value=ros["deleted_raw"])
     lines = combined("ro_lines")

@@ -57,22 +57,36 @@ def link_ros_to_vehicles(vehicles: pd.DataFrame, ros: pd.DataFrame):
 def _lookup(keys: pd.Series, ids: np.ndarray, wanted: pd.Series) -> np.ndarray:
     """For each wanted value, the id of the last row of ``keys`` holding it (-1: none;
     missing values match nothing). Text keys are hashed by Arrow (a group's 7M RO VINs
-    against 1M vehicles: ~1 s instead of ~8 s as Python strings)."""
+    against 1M vehicles: ~1 s instead of ~8 s as Python strings): ``index_in`` gives the
+    first of equal values, so the keys are searched from the end, and missing values on
+    either side match nothing (``skip_nulls``). Without the old way's duplicate marking
+    and object copies, a group's two lookups take ~1.5 s less."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = np.asarray(ids)
+    try:
+        backwards = pa.array(keys.iloc[::-1], type=pa.string(), from_pandas=True)
+        text = pa.array(wanted, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # keys that are not all text
+        return _lookup_objects(keys, ids, wanted)
+    pos = pc.index_in(text, value_set=backwards, skip_nulls=True).to_numpy(
+        zero_copy_only=False)  # float, NaN: not found
+    found = ~np.isnan(pos)
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    out[found] = ids[len(keys) - 1 - pos[found].astype(np.int64)]
+    return out
+
+
+def _lookup_objects(keys: pd.Series, ids: np.ndarray, wanted: pd.Series) -> np.ndarray:
+    """:func:`_lookup` for keys or values that are not all text, by pandas' hashing."""
     k = keys.to_numpy(dtype=object, na_value=None)
     last = ~pd.Series(k).duplicated(keep="last").to_numpy() & pd.notna(k)
     if not last.any():
         return np.full(len(wanted), -1, dtype=np.int64)
     w = wanted.to_numpy(dtype=object, na_value=None)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        pos = pc.index_in(pa.array(w, pa.string()), value_set=pa.array(k[last], pa.string()))
-        pos = pos.to_numpy(zero_copy_only=False)  # float, NaN: not found
-        pos = np.where(np.isnan(pos), -1, pos).astype(np.int64)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # keys that are not all text
-        pos = pd.Index(k[last], dtype=object).get_indexer(w)
-    out = np.where(pos >= 0, np.asarray(ids)[last][np.maximum(pos, 0)], -1)
+    pos = pd.Index(k[last], dtype=object).get_indexer(w)
+    out = np.where(pos >= 0, ids[last][np.maximum(pos, 0)], -1)
     out[pd.isna(wanted).to_numpy()] = -1
     return out
 

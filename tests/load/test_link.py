@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aftercare.load.link import _fill_from_ros, _lookup
+from aftercare.load.link import _fill_from_ros, _lookup, _lookup_objects
 
 T = pd.Timestamp
 
@@ -14,6 +14,23 @@ def test_lookup_finds_the_last_row_with_the_key():
     keys = pd.Series(["A", "B", None, "A", "C"], dtype=object)
     wanted = pd.Series(["A", None, "C", "Z", "B"], dtype=object)
     assert _lookup(keys, np.arange(5) * 10, wanted).tolist() == [30, -1, 40, -1, 10]
+
+
+def test_lookup_by_arrow_is_the_lookup_by_pandas():
+    """Arrow's ``index_in`` finds the first of equal values: searched from the end, it
+    gives the last row of each key, as pandas' way does, for repeated keys, missing ones
+    (None, NaN) on both sides, empty texts and an index that is not 0..n-1."""
+    rng = np.random.default_rng(5)
+    pool = np.array(["A", "B", "", "粤B12345", None, np.nan, "LSG0F6DM7RF201861"], dtype=object)
+    for n_keys in (0, 1, 50):
+        keys = pd.Series(pool[rng.integers(0, len(pool), n_keys)], dtype=object,
+                         index=rng.permutation(n_keys) + 100)
+        ids = rng.permutation(n_keys) * 7
+        wanted = pd.Series(pool[rng.integers(0, len(pool), 200)], dtype=object)
+        got = _lookup(keys, ids, wanted)
+        assert got.tolist() == _lookup_objects(keys, ids, wanted).tolist()
+        if n_keys == 50:
+            assert (got >= 0).sum() > 50 and (got == -1).sum() > 20
 
 
 def test_lookup_on_keys_that_are_not_text():

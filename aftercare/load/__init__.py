@@ -604,7 +604,7 @@ def _combine(results: list[FileResult], config: dict) -> Dataset:
     ros["is_visit"] = ~ros["deleted"] & (ros["kind"] != "internal")
     vehicles, ros = link.link_ros_to_vehicles(vehicles, ros)
     vehicles, customers = link.link_customers(vehicles, customers)
-    ros["ro_key"] = ros["store"].fillna("").astype(str) + "|" + ros["ro_no"].astype(str)
+    ros["ro_key"] = tables.ro_keys(ros)
     return Dataset(vehicles, customers, ros.reset_index(drop=True), issues, sheets,
                    ro_duplicates=dups, log_sheets=[sf for r in results for sf in r.logs],
                    input_rows=sum(s.rows for s in sheets))

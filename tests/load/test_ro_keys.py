@@ -67,3 +67,15 @@ def test_lines_and_copies_across_files_are_the_same_with_shared_codes():
     one_file = ros[ros["_file"] == "a.xlsx"].drop_duplicates(["store", "ro_no"])
     same, none = tables.dedupe_across_files(one_file, tables.ro_no_codes(one_file))
     assert none == 0 and same.equals(one_file)
+
+
+def test_ro_keys_are_store_bar_number_as_pandas_text_gives_them():
+    ros = _ros(4)
+    want = ros["store"].fillna("").astype(str) + "|" + ros["ro_no"].astype(str)
+    got = tables.ro_keys(ros)
+    pd.testing.assert_series_equal(got, want, check_names=False)
+    assert got.iloc[0] == (ros["store"].iloc[0] or "") + "|" + ros["ro_no"].iloc[0]
+    odd = ros.assign(store=ros["store"].where(ros.index % 5 != 0, 7))  # a number: pandas' way
+    pd.testing.assert_series_equal(
+        tables.ro_keys(odd), odd["store"].fillna("").astype(str) + "|" + odd["ro_no"].astype(str),
+        check_names=False)

@@ -94,23 +94,35 @@ def _lookup_objects(keys: pd.Series, ids: np.ndarray, wanted: pd.Series) -> np.n
 def _fill_from_ros(vehicles: pd.DataFrame, ros: pd.DataFrame) -> pd.DataFrame:
     """Gaps in a vehicle's own columns filled from its latest RO (plate, owner, model…):
     per column, the latest RO with a value, among the ROs of vehicles with that gap (a
-    group's RO exports often carry no owner columns at all: nothing to group then)."""
+    group's RO exports often carry no owner columns at all: nothing to group then).
+
+    Only the ROs of vehicles with a gap are looked at, and only they are put in date
+    order (stable: of two ROs on one day the later row wins, as in a stable sort of all
+    ROs): a dealer group's 7M ROs, of which a few thousand belong to vehicles with a gap,
+    were all tested for a value and sorted by date (~1.5 s)."""
     cols = [c for c in [*VEHICLE_FROM_RO, *OWNER_COLUMNS] if c in ros.columns]
     idx = vehicles.set_index("vehicle_id")
-    row_of = idx.index.get_indexer(ros["vehicle_id"].to_numpy())  # each RO's vehicle row
-    order = None
+    vids = ros["vehicle_id"].to_numpy()
+    if idx.index.equals(pd.RangeIndex(len(idx))):  # ids 0..n-1 in order, as linked
+        row_of = np.where((vids >= 0) & (vids < len(idx)), vids, -1)
+    else:
+        row_of = idx.index.get_indexer(vids)  # each RO's vehicle row
+    opened = ros["open_date"].to_numpy()
     for c in cols:
         if c not in idx.columns:
             idx[c] = None
         gap = np.append(idx[c].isna().to_numpy(), False)  # [-1]: an RO without a vehicle
-        need = gap[row_of] & ros[c].notna().to_numpy()
-        if not need.any():
+        candidates = np.flatnonzero(gap[row_of])
+        if not len(candidates):
             continue
-        if order is None:  # ROs by open date, stable: the last one of a vehicle wins
-            order = np.argsort(ros["open_date"].to_numpy(), kind="stable")
-        pick = order[need[order]]
-        sub = pd.DataFrame({"vid": ros["vehicle_id"].to_numpy()[pick],
-                            "v": ros[c].to_numpy()[pick]})
+        values = ros[c].iloc[candidates]
+        has = values.notna().to_numpy()
+        if not has.any():
+            continue
+        pick = candidates[has]
+        by_date = np.argsort(opened[pick], kind="stable")  # ROs by open date, stable
+        sub = pd.DataFrame({"vid": vids[pick[by_date]],
+                            "v": values.to_numpy()[has][by_date]})
         latest = sub.drop_duplicates("vid", keep="last").set_index("vid")["v"]
         fill = latest.reindex(idx.index)
         idx[c] = idx[c].where(idx[c].notna() | fill.isna(), fill)

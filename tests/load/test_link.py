@@ -57,3 +57,53 @@ def test_gaps_filled_from_the_latest_ro_with_a_value():
     assert out["model"].tolist() == ["凯美瑞", "雅阁", None]
     assert out["mobile"].tolist() == ["13900000002", "13800000001", None]
     assert "brand" not in out.columns  # only the ROs' columns are looked at
+
+
+def _latest_by_hand(vehicles, ros, col):
+    """The reference: per vehicle with a gap, the value of its last RO with one, ROs in
+    a stable order by open date."""
+    order = ros.reset_index(drop=True).sort_values("open_date", kind="stable")
+    out = {}
+    for vid, own in zip(vehicles["vehicle_id"], vehicles[col]):
+        if pd.notna(own):
+            out[vid] = own
+            continue
+        mine = order[(order["vehicle_id"] == vid) & order[col].notna()]
+        out[vid] = mine[col].iloc[-1] if len(mine) else None
+    return out
+
+
+def test_gaps_filled_as_by_hand_whatever_the_vehicle_ids():
+    """Random vehicles (ids 0..n-1 in order, or shuffled and spread) and ROs with ties on
+    the day, values as text (Arrow or objects) and dates: each gap gets what a per-vehicle
+    scan gives; vehicles with their own value keep it; an RO of an unknown vehicle is
+    never used."""
+    rng = np.random.default_rng(11)
+    n, m = 40, 400
+    for ids in (np.arange(n), rng.permutation(n) * 3 + 5):
+        vehicles = pd.DataFrame({
+            "vehicle_id": ids,
+            "model": pd.Series(np.where(rng.random(n) < 0.5, None, "own"), dtype=object),
+            "plate": pd.array(np.where(rng.random(n) < 0.5, None, "粤B1"), dtype="str"),
+            "delivery_date": pd.Series(np.where(rng.random(n) < 0.5, pd.NaT,
+                                                T("2020-01-01")), dtype="datetime64[ns]"),
+        })
+        vid = np.append(rng.choice(ids, m - 5), [-1, 10_000, -1, 10_000, 10_000])
+        days = pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, m), "D")
+        ros = pd.DataFrame({
+            "vehicle_id": vid, "open_date": days,
+            "model": pd.Series([None if x < 0.4 else f"m{i}" for i, x in
+                                enumerate(rng.random(m))], dtype=object),
+            "plate": pd.array([None if x < 0.4 else f"P{i}" for i, x in
+                               enumerate(rng.random(m))], dtype="str"),
+            "delivery_date": pd.Series(np.where(rng.random(m) < 0.4, pd.NaT, days),
+                                       dtype="datetime64[ns]"),
+        })
+        out = _fill_from_ros(vehicles, ros).set_index("vehicle_id")
+        for col in ("model", "plate", "delivery_date"):
+            want = _latest_by_hand(vehicles, ros, col)
+            got = out[col].to_dict()
+            assert {k: (None if pd.isna(v) else v) for k, v in got.items()} == \
+                {k: (None if pd.isna(v) else v) for k, v in want.items()}, col
+            filled = vehicles[col].isna().to_numpy() & out.loc[ids, col].notna().to_numpy()
+            assert filled.sum() > 3

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftercare.frames import join_unique
+from aftercare.frames import join_unique, concat_rows
 
 
 def slow(frame, key, col, sep=";"):
@@ -150,3 +150,39 @@ def test_latest_rows_is_the_same_with_the_key_table_or_a_groupby(monkeypatch):
     assert len(fast) > 250 and fast_last.isna().any()
     pd.testing.assert_frame_equal(fast, slow)
     pd.testing.assert_series_equal(fast_last, slow_last)
+
+
+def _part(rng, n, start, all_missing=False):
+    none = [None] * n
+    text = none if all_missing else [None if x < 0.3 else f"t{x:.3f}" for x in rng.random(n)]
+    return pd.DataFrame({
+        "obj": pd.Series(text, dtype=object),
+        "arrow": pd.array(text, dtype="str"),
+        "day": pd.Series(pd.NaT if all_missing else pd.Timestamp("2024-01-01"),
+                         index=range(n)) + pd.to_timedelta(rng.integers(0, 9, n), "D"),
+        "num": np.nan if all_missing else rng.random(n),
+        "flag": rng.random(n) < 0.5,
+        "maybe": pd.array([None if x < 0.2 else bool(x < 0.6) for x in rng.random(n)],
+                          dtype="boolean"),
+        "count": rng.integers(0, 9, n),
+    }, index=pd.Index(np.arange(start, start + n) * 2))
+
+
+def test_concat_rows_is_pd_concat_and_lets_the_parts_go():
+    """Column by column, the same frame as pd.concat (values, dtypes, index, column
+    order), also with an all-missing part and a part whose column is of another dtype;
+    the list of parts is emptied. Other columns in a part: pd.concat's own result."""
+    rng = np.random.default_rng(3)
+    cases = [
+        [_part(rng, 5, 0), _part(rng, 7, 100), _part(rng, 3, 300)],
+        [_part(rng, 4, 0), _part(rng, 6, 50, all_missing=True)],
+        [_part(rng, 4, 0), _part(rng, 3, 9).assign(count=lambda f: f["count"] * 0.5)],
+        [_part(rng, 4, 0)],
+    ]
+    for parts in cases:
+        want = pd.concat(parts) if len(parts) > 1 else parts[0]
+        got = concat_rows(list_ := list(parts))
+        pd.testing.assert_frame_equal(got, want)
+        assert list_ == []
+    odd = [_part(rng, 3, 0), _part(rng, 3, 10).drop(columns="num")]
+    pd.testing.assert_frame_equal(concat_rows(list(odd)), pd.concat(odd))

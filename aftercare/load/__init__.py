@@ -32,6 +32,7 @@ import pandas as pd
 
 from aftercare import memory
 from aftercare.errors import BadFileError, InputError, MissingColumnError
+from aftercare.frames import concat_rows
 from aftercare.issues import IssueLog
 from aftercare.load import cache, link, tables
 from aftercare.load.aliases import ALIASES, REQUIRED, VEHICLE_KEYS
@@ -568,7 +569,8 @@ def _combine(results: list[FileResult], config: dict) -> Dataset:
         if not parts:
             return None
         nonempty = [p for p in parts if len(p)] or parts[:1]
-        return pd.concat(nonempty) if len(nonempty) > 1 else nonempty[0]
+        del parts, frame  # concat_rows lets each part's columns go as it joins them
+        return concat_rows(nonempty)
 
     def empty() -> pd.DataFrame:
         return pd.DataFrame(columns=["_file", "_sheet", "_row", "_mtime"])

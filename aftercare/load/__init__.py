@@ -588,8 +588,9 @@ def _combine(results: list[FileResult], config: dict) -> Dataset:
     vehicles = tables.dedupe_vehicles(vehicles, issues)
     customers = tables.dedupe_customers(customers, issues)
     codes = tables.ro_no_codes(ros)
-    lines_merged = tables.aggregate_lines(ros, codes)
-    ros, codes = lines_merged, (codes if lines_merged is ros else None)
+    merged = tables.aggregate_lines(ros, codes)
+    if merged is not ros:  # lines merged: other rows, so their codes are found again
+        ros, codes = merged, None
     ros, dups = tables.dedupe_across_files(ros, codes)
     issues.add_rows(ros, ros["deleted"], field="deleted", reason="deleted_ro",
                     value=ros["deleted_raw"])

@@ -380,9 +380,7 @@ def ro_keys(ros: pd.DataFrame) -> pd.Series:
         return ros["store"].fillna("").astype(str) + "|" + ros["ro_no"].astype(str)
     joined = pc.binary_join_element_wise(store.fill_null(""), number,
                                          pa.scalar("|", pa.large_string()))
-    return pd.Series(pd.arrays.ArrowStringArray(joined.cast(pa.large_string()),
-                                                dtype=pd.StringDtype("pyarrow", np.nan)),
-                     index=ros.index, name=None)
+    return pd.Series(pd.arrays.ArrowStringArray(joined, dtype=RO_NO_DTYPE), index=ros.index)
 
 
 def ro_no_codes(ros: pd.DataFrame) -> np.ndarray:
@@ -406,10 +404,10 @@ def _duplicated(ros: pd.DataFrame, key: list[str], keep, codes: np.ndarray | Non
     repeats = np.bincount(shifted)[shifted] > 1
     if order is None:
         order = np.arange(len(ros))
-    rows = order[repeats[order]]
+    compared = repeats[order]
     out = np.zeros(len(order), dtype=bool)
-    if len(rows):
-        out[repeats[order]] = ros[key].iloc[rows].duplicated(keep=keep).to_numpy()
+    if compared.any():
+        out[compared] = ros[key].iloc[order[compared]].duplicated(keep=keep).to_numpy()
     return out
 
 

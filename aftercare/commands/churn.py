@@ -141,17 +141,21 @@ def run_churn(*, data_dir: Path, out_dir: Path, cfg: dict, as_of: dt.date, lang:
               quiet: bool, as_json: bool, skip_bad_files: bool, show_phones: bool) -> dict:
     """Load, compute, write ``out_dir/churn-<as_of>.xlsx`` and print a summary (a rich
     table, or with ``as_json`` the summary as JSON: counts and ``files``)."""
+    from aftercare.commands import importing
     from aftercare.progress import loading_progress
-    from aftercare.reports.churn_workbook import write_churn_workbook
-    from aftercare.writer import files_written
-
-    from aftercare import logs as logs_mod
 
     with loading_progress(enabled=not quiet and not as_json) as progress:
         # a warm run reads only the RO columns the rules read; a cold one drops the rest
         # after matching the contact logs (which reads the vehicles and customers)
         ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
-                         ro_columns=RULE_RO_COLUMNS)
+                         ro_columns=RULE_RO_COLUMNS,
+                         meanwhile=importing("aftercare.reports.churn_workbook",
+                                             "aftercare.logs"))
+    from aftercare.reports.churn_workbook import write_churn_workbook
+    from aftercare.writer import files_written
+
+    from aftercare import logs as logs_mod
+
     logs = logs_mod.gather(ds, out_dir, cfg)
     ds = ds.with_ro_columns(RULE_RO_COLUMNS)
     effects = logs_mod.effects.compute(logs.rows, ds, as_of, register=logs.all_opt_outs)

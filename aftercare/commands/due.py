@@ -344,18 +344,22 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
             stamp: str) -> dict:
     """Load, compute, and write the due workbook and the contact logs."""
     from aftercare import i18n as _i18n
+    from aftercare.commands import importing
     from aftercare.progress import loading_progress
+
+    with loading_progress(enabled=not quiet and not as_json) as progress:
+        # a warm run reads only the RO columns the rules read; a cold one drops the rest
+        # after matching the contact logs (which reads the vehicles and customers)
+        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
+                         ro_columns=RULE_RO_COLUMNS,
+                         meanwhile=importing("aftercare.reports.due_workbook",
+                                             "aftercare.logs"))
     from aftercare.reports.due_workbook import (build_due_sheets, build_log_frame,
                                                 write_contact_logs)
     from aftercare.writer import files_written, write_workbook
 
     from aftercare import logs as logs_mod
 
-    with loading_progress(enabled=not quiet and not as_json) as progress:
-        # a warm run reads only the RO columns the rules read; a cold one drops the rest
-        # after matching the contact logs (which reads the vehicles and customers)
-        ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
-                         ro_columns=RULE_RO_COLUMNS)
     logs = logs_mod.gather(ds, out_dir, cfg)
     ds = ds.with_ro_columns(RULE_RO_COLUMNS)
     effects = logs_mod.effects.compute(logs.rows, ds, as_of, register=logs.all_opt_outs)

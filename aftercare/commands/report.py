@@ -102,17 +102,21 @@ def run_report(*, data_dir: Path, out_dir: Path, cfg: dict, month: dt.date, lang
                show_phones: bool = False) -> dict:
     """Load, compute, write ``out_dir/report-YYYY-MM.xlsx``; print a KPI table (or, with
     ``as_json``, the summary) and return the summary."""
+    from aftercare.commands import importing
     from aftercare.progress import loading_progress
-    from aftercare.reports.report_workbook import report_sheets
-    from aftercare.writer import files_written, write_workbook
-
-    from aftercare import logs as logs_mod
 
     with loading_progress(enabled=not quiet and not as_json) as progress:
         # a warm run reads only the RO columns the KPIs read: nothing else here reads
         # ROs (matching the contact logs reads the vehicles and customers)
         ds = load_folder(data_dir, cfg, skip_bad_files=skip_bad_files, progress=progress,
-                         ro_columns=kpis.KPI_RO_COLUMNS)
+                         ro_columns=kpis.KPI_RO_COLUMNS,
+                         meanwhile=importing("aftercare.reports.report_workbook",
+                                             "aftercare.logs"))
+    from aftercare.reports.report_workbook import report_sheets
+    from aftercare.writer import files_written, write_workbook
+
+    from aftercare import logs as logs_mod
+
     logs = logs_mod.gather(ds, out_dir, cfg)
     ds = kpis.kpi_dataset(ds)  # the other RO columns freed before the 13 months
     memory.release()

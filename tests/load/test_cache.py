@@ -826,3 +826,67 @@ def test_load_folder_reads_only_the_ro_columns_asked_for_when_warm(tmp_path):
                       warm.repair_orders)
     assert_same_frame(cold.vehicles, warm.vehicles)
     assert_same_frame(cold.customers, warm.customers)
+
+
+def test_meanwhile_runs_once_while_the_workers_parse(tmp_path, monkeypatch):
+    """load_folder's ``meanwhile`` runs once, after the parse workers are started and
+    before any file's result is taken; never when the whole dataset is cached."""
+    import multiprocessing
+
+    folder = handmade(tmp_path / "data")
+    cfg = merge(defaults(), {"limits": {"jobs": 2}})
+    taken: list[int] = []
+    real_result = loader._InCompletionOrder.result
+
+    def result(self, i):
+        taken.append(i)
+        return real_result(self, i)
+
+    monkeypatch.setattr(loader._InCompletionOrder, "result", result)
+    calls: list[tuple[int, int]] = []  # (results taken so far, live worker processes)
+
+    def meanwhile():
+        calls.append((len(taken), len(multiprocessing.active_children())))
+
+    root = tmp_path / "cache"
+    cold = load_folder(folder, cfg, cache_dir=root, meanwhile=meanwhile)
+    assert len(calls) == 1
+    assert calls[0][0] == 0 and calls[0][1] >= 1  # workers up, nothing taken yet
+    assert taken  # the files' results came from the workers, after it
+    calls.clear()
+    warm = load_folder(folder, cfg, cache_dir=root, meanwhile=meanwhile)
+    assert calls == []  # the dataset's entry: nothing is parsed
+    assert_same_dataset(cold, warm)
+    calls.clear()
+    taken.clear()
+    load_folder(folder, merge(cfg, {"limits": {"jobs": 1}}), cache_dir=None,
+                meanwhile=meanwhile)
+    assert calls == [(0, 0)]  # no workers: still once, before the first file
+
+
+@pytest.mark.parametrize("command", ["due", "churn", "report"])
+def test_commands_import_their_writers_after_the_workers_start(tmp_path, command):
+    """The output modules (openpyxl and the workbooks) are imported while the parse
+    workers run, not on the way to them (load_folder's ``meanwhile``)."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    script = (
+        "import sys\n"
+        "import aftercare.load as L\n"
+        "real = L._pool\n"
+        "def pool(jobs):\n"
+        "    print('openpyxl at fork:', 'openpyxl' in sys.modules, flush=True)\n"
+        "    return real(jobs)\n"
+        "L._pool = pool\n"
+        "from aftercare.cli import main\n"
+        f"sys.argv = ['aftercare', {command!r}, '--data', {str(data)!r}, '--out',\n"
+        f"            {str(tmp_path / 'out')!r}, '--cache-dir', {str(tmp_path / 'c')!r},\n"
+        "            '--quiet'] + sys.argv[1:]\n"
+        "main()\n")
+    extra = {"due": ["--month", "2026-12", "--as-of", "2026-11-20"],
+             "churn": ["--as-of", "2026-11-20"], "report": ["--month", "2026-11"]}[command]
+    out = subprocess.run([sys.executable, "-c", script, *extra], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    # the loader's workers are the first pool (report's month worker comes later)
+    assert out.stdout.splitlines()[0] == "openpyxl at fork: False"

@@ -258,3 +258,28 @@ def test_date_objects_take_the_fast_pass_and_read_as_the_per_value_path(values):
     _, handled = parse._fast_pass(raw)
     usual = np.array([type(v) is dt.date and 1900 <= v.year <= 2100 for v in values])
     assert handled[usual].all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(float("nan")), st.floats(allow_nan=False),
+                          st.integers(min_value=-10**18, max_value=10**18)),
+                min_size=0, max_size=12),
+       st.sampled_from(["object", "float64", "Float64"]))
+def test_amounts_already_numbers_read_as_their_text(values, dtype):
+    """Number cells (xlsx, Parquet doubles) skip the text pass; they must read as their
+    text would, values and issues alike, whatever their dtype. Cells with a bool or a
+    text among them keep the text pass."""
+    from aftercare.load.tables import _all_numbers, _amount_from_text, parse_amount
+
+    if dtype == "object":
+        raw = pd.Series(values, dtype=object)
+    else:
+        raw = pd.Series([np.nan if v is None else float(v) for v in values], dtype=dtype)
+    assert _all_numbers(raw)
+    fast_v, fast_i = parse_amount(raw)
+    text_v, text_i = _amount_from_text(raw)
+    pd.testing.assert_series_equal(fast_v, text_v)
+    pd.testing.assert_series_equal(fast_i, text_i)
+    for odd in (True, "12元", ""):
+        assert not _all_numbers(pd.Series([*values, odd], dtype=object))
+    assert not _all_numbers(pd.Series([True, False]))

@@ -108,7 +108,30 @@ def parse_km_field(frame, field, issues):
 
 
 def parse_amount(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Money: `1,234.50`, `¥1234`, `1234元`; negatives kept (refunds, unsettled -1.00)."""
+    """Money: `1,234.50`, `¥1234`, `1234元`; negatives kept (refunds, unsettled -1.00).
+
+    Cells that are all numbers already (xlsx number cells, Parquet's double, whether
+    typed or as the grid's Python floats) are taken as they are: writing each as text to
+    read it back gave the same floats, one Python string per row (0.17 s of a dealer
+    group's 540k-row RO file; ~2 s of CPU over its 7M ROs). Anything else, text mixed in
+    included, is read as text (:func:`_amount_from_text`); yes/no cells are not numbers."""
+    if _all_numbers(raw):
+        issue = pd.Series(np.full(len(raw), None, dtype=object), index=raw.index, dtype=object)
+        values = raw.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(values, index=raw.index, dtype="float64", name=raw.name), issue
+    return _amount_from_text(raw)
+
+
+def _all_numbers(raw: pd.Series) -> bool:
+    """Whether every cell is a number or missing (not a bool, not text)."""
+    if raw.dtype == object:  # a C pass over the cells, no Python call per cell
+        return pd.api.types.infer_dtype(raw, skipna=True) in (
+            "floating", "integer", "mixed-integer-float", "empty")
+    return pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
+
+
+def _amount_from_text(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """parse_amount() of cells read as text."""
     text = raw.astype("string")
     codes, uniq = pd.factorize(text)  # each distinct text once (what follows is per value)
     text = pd.Series(uniq, dtype=text.dtype).str.strip()

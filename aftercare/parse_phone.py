@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .frames import join_unique
@@ -49,8 +50,27 @@ def _clean(pieces: pd.Series) -> np.ndarray:
     return c.where(~trunk, "0" + c).to_numpy(dtype=object)  # +86 755… -> 0755…
 
 
-def _numbers(texts: pd.Series) -> pd.DataFrame:
-    """Every written number of every distinct cell: columns u (cell), num, callable…"""
+def _numbers(texts: pd.Series, plain: np.ndarray | None = None) -> pd.DataFrame:
+    """Every written number of every distinct cell: columns u (cell), num, callable…
+
+    ``plain``: which texts are plain (:func:`aftercare.parse_base.plain_mask`): those are
+    split and cleaned in Arrow (:func:`_numbers_plain`), the rest in Python. A customer
+    with a mobile and a landline column has both in one cell (``a;b``), so most cells
+    come here: a dealer group's 500k-customer file spent 1.9 s in Python's string
+    methods on them."""
+    if plain is None or not plain.any():
+        return _numbers_python(texts)
+    parts = [_numbers_plain(texts[plain])]
+    if not plain.all():
+        parts.append(_numbers_python(texts[~plain]))
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    # the cells in their order, each cell's numbers in theirs (u: the cells' positions)
+    order = np.argsort(frame["u"].to_numpy(), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _numbers_python(texts: pd.Series) -> pd.DataFrame:
+    """:func:`_numbers` of any texts, with Python's string methods."""
     hard = texts.str.split(_HARD_SEP, regex=True).explode()
     hard = hard[hard.notna() & (hard.str.strip() != "")]
     frame = pd.DataFrame({"u": hard.index, "piece": hard.to_numpy(dtype=object)})
@@ -63,11 +83,68 @@ def _numbers(texts: pd.Series) -> pd.DataFrame:
         soft = soft.explode("piece", ignore_index=False)
         soft["num"] = _clean(soft["piece"])
         frame = pd.concat([frame[~split], soft]).sort_index(kind="stable")
-    frame = frame[frame["num"] != ""].reset_index(drop=True)
+    return _kinds_of(frame[frame["num"] != ""].reset_index(drop=True))
+
+
+def _kinds_of(frame: pd.DataFrame) -> pd.DataFrame:
     frame["mobile"] = frame["num"].str.fullmatch(MOBILE).to_numpy(dtype=bool)
     frame["callable"] = frame["mobile"] | frame["num"].str.fullmatch(LANDLINE).to_numpy(dtype=bool)
     frame["masked"] = frame["piece"].str.contains("*", regex=False).to_numpy(dtype=bool)
     return frame
+
+
+def _whole(pattern: str) -> str:
+    """``pattern`` as RE2 matching a whole text (Python's ``fullmatch``)."""
+    return f"^(?:{pattern})$"
+
+
+def _numbers_plain(texts: pd.Series) -> pd.DataFrame:
+    """:func:`_numbers_python` of plain texts, in Arrow. A plain text holds no white space
+    (so stripping changes nothing and no number is split at spaces) and no full-width
+    forms; the patterns are those of :func:`_clean`, each of its steps in order."""
+    arr = pa.array(texts.to_numpy(dtype=object), type=pa.large_string())
+    lists = pc.split_pattern_regex(arr, _HARD_SEP)
+    parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    pieces = pc.list_flatten(lists)
+    keep = pc.not_equal(pieces, "").to_numpy(zero_copy_only=False)
+    pieces, parent = pieces.filter(pa.array(keep)), parent[keep]
+    num = _clean_plain(pieces)
+    keep = pc.not_equal(num, "")
+    num, pieces, parent = num.filter(keep), pieces.filter(keep), parent[
+        keep.to_numpy(zero_copy_only=False)]
+    mobile = pc.match_substring_regex(num, _whole(MOBILE))
+    landline = pc.match_substring_regex(num, _whole(LANDLINE))
+    frame = pd.DataFrame({
+        "u": texts.index.to_numpy()[parent],
+        "piece": pieces.to_numpy(zero_copy_only=False).astype(object),
+        "num": num.to_numpy(zero_copy_only=False).astype(object),
+        "mobile": mobile.to_numpy(zero_copy_only=False).astype(bool),
+    })
+    frame["callable"] = frame["mobile"].to_numpy() | landline.to_numpy(
+        zero_copy_only=False).astype(bool)
+    frame["masked"] = pc.match_substring(pieces, "*").to_numpy(zero_copy_only=False).astype(bool)
+    return frame
+
+
+def _clean_plain(raw: pa.Array) -> pa.Array:
+    """:func:`_clean` of plain pieces (no white space to strip, no ``\\s`` to find)."""
+    sci = pc.extract_regex(raw, r"^(?P<m>[0-9]\.(?P<f>[0-9]+))[eE]\+?(?P<e>[0-9]{1,2})$")
+    exact = pc.fill_null(pc.equal(pc.utf8_length(pc.struct_field(sci, "f")),
+                                  pc.cast(pc.struct_field(sci, "e"), pa.int64())), False)
+    c = pc.replace_substring_regex(raw, _JUNK, "")
+    c = pc.replace_substring_regex(c, r"^([0-9]+)\.0+$", r"\1")
+    if pc.any(exact).as_py():
+        c = pc.if_else(exact, pc.replace_substring_regex(
+            raw, r"^([0-9])\.([0-9]+)[eE]\+?[0-9]+$", r"\1\2"), c)
+    c = pc.replace_substring_regex(c, r"(?i)(?:转|ext\.?|x)[0-9]{1,6}$", "")
+    # Python's '^(?:\+\s*86|0086|86(?=[-\s]))' on a text without white space
+    intl = pc.or_(pc.match_substring_regex(raw, r"^(?:\+86|0086|86-)"),
+                  pc.match_substring_regex(c, _whole("86" + MOBILE)))
+    c = pc.if_else(intl, pc.replace_substring_regex(c, r"^(?:\+86|0086|86)", ""), c)
+    trunk = pc.and_(pc.and_(intl, pc.invert(pc.match_substring_regex(c, _whole(MOBILE)))),
+                    pc.match_substring_regex(c, _whole(r"[1-9][0-9]{8,10}")))
+    zero, none = pa.scalar("0", pa.large_string()), pa.scalar("", pa.large_string())
+    return pc.if_else(trunk, pc.binary_join_element_wise(zero, c, none), c)
 
 
 def parse_phones(raw: pd.Series) -> PhoneResult:
@@ -91,7 +168,7 @@ def parse_phones(raw: pd.Series) -> PhoneResult:
         primary[simple] = t[simple].to_numpy(dtype=object)
         ptype[simple] = np.where(t[simple].str.startswith("1").to_numpy(dtype=bool),
                                  "mobile", "landline")
-    nums = _numbers(t.where(~blank, "")[~simple])
+    nums = _numbers(t.where(~blank, "")[~simple], plain[~simple])
     if len(nums):
         u = nums["u"].to_numpy(dtype=int)
         written[u] = True

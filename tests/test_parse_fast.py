@@ -283,3 +283,36 @@ def test_amounts_already_numbers_read_as_their_text(values, dtype):
     for odd in (True, "12元", ""):
         assert not _all_numbers(pd.Series([*values, odd], dtype=object))
     assert not _all_numbers(pd.Series([True, False]))
+
+
+PHONE_ALPHABET = "0123456789;/,，、|+-()（）[]*.xXeEt转 \u3000\t０１"
+phone_texts = st.lists(st.one_of(
+    st.none(), st.text(alphabet=PHONE_ALPHABET, max_size=30),
+    st.sampled_from(["13812345678;075512345678", "+86 138 1234 5678", "+8613812345678",
+                     "0086-13812345678", "86-755-12345678", "1.3812345678E+10",
+                     "13812345678.0", "(0755)1234567转88", "0755-12345678ext12",
+                     "138****5678;13912345678", ";;13912345678;;13912345678",
+                     "13812345678 13987654321", "755123456789", "+86755123456789",
+                     "0755-12345678X12", "13812345678EXT.5", "13812345678Ext9"])),
+    min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=phone_texts)
+def test_phone_numbers_in_arrow_are_pythons(values):
+    """Plain phone cells are split and cleaned in Arrow (parse_phone._numbers_plain);
+    they must give what Python's string methods give, number by number and cell by
+    cell, whatever the separators, prefixes, extensions and masks."""
+    from aftercare.parse_phone import _numbers, _numbers_python
+
+    t = pd.Series([v or "" for v in values], dtype=object)
+    # the texts as objects: Python's path gives pandas' str dtype for some cells alone
+    texts = {"piece": object, "num": object}
+    got, want = _numbers(t, plain_mask(t)), _numbers_python(t)
+    if len(want):
+        pd.testing.assert_frame_equal(got.astype(texts), want.astype(texts))
+    else:  # no number at all: the dtypes of an empty frame say nothing
+        assert len(got) == 0 and list(got.columns) == list(want.columns)
+    fast, hashed, slow = _both(parse.parse_phones, values)
+    _same(fast, slow)
+    _same(hashed, slow)

@@ -91,39 +91,76 @@ def id_check_char(first17: str) -> str:
     return "10X98765432"[total % 11]
 
 
-def _birthdays(yyyymmdd: pd.Series) -> np.ndarray:
-    d = pd.to_datetime(yyyymmdd, format="%Y%m%d", errors="coerce")
-    # A fixed window, not the clock: parsers never read today's date (rules take as_of).
-    ok = (d.dt.year >= 1900) & (d.dt.year < 2100)
-    return d.where(ok).to_numpy(dtype="datetime64[ns]")
+def _number(digits: np.ndarray) -> np.ndarray:
+    """ASCII digit codes (rows of a uint8 matrix) → the numbers they write."""
+    return (digits.astype(np.int64) - ord("0")) @ (10 ** np.arange(digits.shape[1])[::-1])
+
+
+def _birthdays_of(buf: np.ndarray, at: int, century: int | None = None) -> np.ndarray:
+    """The birthdays written at column ``at`` of ID numbers' ASCII codes (``buf``, one
+    row each): YYYYMMDD, or with ``century`` YYMMDD; NaT when no such day, or outside
+    1900-2099 (a fixed window, not the clock: parsers never read today's date). From
+    the digits, not from a text per row: the dates ``pd.to_datetime(text,
+    format="%Y%m%d")`` reads (tests/test_parse_fast.py)."""
+    if century is None:
+        year, at = _number(buf[:, at:at + 4]), at + 4
+    else:
+        year, at = century + _number(buf[:, at:at + 2]), at + 2
+    parts = pd.DataFrame({"year": year, "month": _number(buf[:, at:at + 2]),
+                          "day": _number(buf[:, at + 2:at + 4])})
+    ok = (parts["year"] >= 1900) & (parts["year"] < 2100)
+    out = np.full(len(parts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if ok.any():
+        out[ok.to_numpy()] = pd.to_datetime(parts[ok], errors="coerce").to_numpy(
+            dtype="datetime64[ns]")
+    return out
 
 
 def parse_id_number(raw: pd.Series) -> IdResult:
-    """ID numbers (kept, normalised) and the birthday in 15- and 18-digit ones."""
+    """ID numbers (kept, normalised) and the birthday in 15- and 18-digit ones.
+
+    Plain texts (no white space; printable ASCII and CJK: parse_base.plain_mask) are
+    upper-cased and matched in Arrow, the rest with Python's string methods; the check
+    character and the birthday come from the digits' codes. A dealer group's 500k
+    customers took 1.2 s here with Python's methods on every text."""
     d = Distinct.of(raw)
     t = d.nfkc()
-    blank = is_blank(t)
-    v = t.str.upper().str.replace(r"\s", "", regex=True)
-    blank |= (v == "").to_numpy()
-    n18 = v.str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool) & ~blank
-    n15 = v.str.fullmatch(r"[0-9]{15}").to_numpy(dtype=bool) & ~blank
+    plain = d.plain()
+    blank = is_blank(t, plain=plain)
+    v = np.empty(len(t), dtype=object)
+    n18 = np.zeros(len(t), dtype=bool)
+    n15 = np.zeros(len(t), dtype=bool)
+    if plain.any():  # no white space to remove; upper() changes ASCII letters only
+        v[plain] = arrow_map(t, plain, pc.ascii_upper, same=True, arrow=d.arrow())
+        n18[plain] = arrow_map(v, plain, lambda a: pc.match_substring_regex(
+            a, r"^[0-9]{17}[0-9X]$"))
+        n15[plain] = arrow_map(v, plain, lambda a: pc.match_substring_regex(a, r"^[0-9]{15}$"))
+    odd = ~plain
+    if odd.any():
+        vo = t[odd].str.upper().str.replace(r"\s", "", regex=True)
+        v[odd] = vo.to_numpy(dtype=object)
+        n18[odd] = vo.str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
+        n15[odd] = vo.str.fullmatch(r"[0-9]{15}").to_numpy(dtype=bool)
+    blank |= v == ""
+    n18 &= ~blank
+    n15 &= ~blank
     bday = np.full(len(d), np.datetime64("NaT"), dtype="datetime64[ns]")
     check_ok = np.zeros(len(d), dtype=bool)
     if n18.any():
-        s18 = v[n18]
-        buf = np.frombuffer("".join(s18).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        buf = np.frombuffer("".join(v[n18]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         expected = _ID_CHECK[((buf[:, :17] - ord("0")).astype(np.int64) @ _ID_WEIGHTS) % 11]
         check_ok[n18] = expected == buf[:, 17]
-        bday[n18] = _birthdays(s18.str[6:14])
+        bday[n18] = _birthdays_of(buf, 6)
     if n15.any():
         check_ok[n15] = True
-        bday[n15] = _birthdays("19" + v[n15].str[6:12])
+        buf = np.frombuffer("".join(v[n15]).encode("ascii"), dtype=np.uint8).reshape(-1, 15)
+        bday[n15] = _birthdays_of(buf, 6, century=1900)
     issue = issues(len(d))
     issue[~(n18 | n15) & ~blank] = "id_invalid"
     issue[(n18 | n15) & check_ok & np.isnat(bday)] = "id_bad_birthday"
     issue[n18 & ~check_ok] = "id_check_failed"
     bday[~check_ok] = np.datetime64("NaT")
-    values = v.to_numpy(dtype=object, copy=True)
+    values = v.copy()
     values[blank] = None
     return IdResult(
         d.back(values), d.back(bday, dtype="datetime64[ns]", fill=np.datetime64("NaT")),

@@ -316,3 +316,45 @@ def test_phone_numbers_in_arrow_are_pythons(values):
     fast, hashed, slow = _both(parse.parse_phones, values)
     _same(fast, slow)
     _same(hashed, slow)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789", min_size=8, max_size=8)
+                | st.builds(lambda y, m, d: f"{y:04d}{m:02d}{d:02d}", st.integers(1850, 2150),
+                            st.integers(0, 13), st.integers(0, 32)), min_size=1, max_size=30))
+def test_id_birthdays_from_digits_are_to_datetimes(dates):
+    """ID numbers' birthdays are read from their digit codes: the dates pandas reads
+    from the text with %Y%m%d, NaT for impossible days and outside 1900-2099; and the
+    15-digit form's YYMMDD in the 1900s."""
+    from aftercare.parse_ids import _birthdays_of
+
+    def by_text(texts):
+        d = pd.to_datetime(pd.Series(texts), format="%Y%m%d", errors="coerce")
+        ok = (d.dt.year >= 1900) & (d.dt.year < 2100)
+        return d.where(ok).to_numpy(dtype="datetime64[ns]")
+
+    ids = ["110105" + d + "0000" for d in dates]
+    buf = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    np.testing.assert_array_equal(_birthdays_of(buf, 6), by_text(dates))
+    short = ["110105" + d[2:] + "000" for d in dates]
+    buf = np.frombuffer("".join(short).encode("ascii"), dtype=np.uint8).reshape(-1, 15)
+    np.testing.assert_array_equal(_birthdays_of(buf, 6, century=1900),
+                                  by_text(["19" + d[2:] for d in dates]))
+
+
+id_texts = st.lists(st.one_of(
+    st.none(), st.text(alphabet="0123456789Xx -\u3000０１", min_size=14, max_size=19),
+    st.sampled_from(["11010519491231002X", "11010519491231002x", "110105194912310021",
+                     "110105491231002", "110105 19491231 002X", "１１０１０５１９４９１２３１００２Ｘ",
+                     "440301199002301234", "440301210001011234", "-", "无"])),
+    min_size=1, max_size=30)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=id_texts)
+def test_id_numbers_shortcuts_change_nothing(values):
+    """ID numbers: plain texts in Arrow and the birthday from the digits give what
+    Python's string methods and a per-text date parse give."""
+    fast, hashed, slow = _both(parse.parse_id_number, values)
+    _same(fast, slow)
+    _same(hashed, slow)

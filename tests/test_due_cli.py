@@ -67,12 +67,19 @@ def test_log_rows_are_call_vehicle_pairs(month_run):
     assert ws.data_validations.dataValidation
 
 
-def test_filled_log_is_never_overwritten(tmp_path, capsys):
-    """A log with a result filled in stops the next run with exit 2 naming it; --force
-    keeps the old one as a backup."""
+def test_filled_log_is_never_overwritten(tmp_path, capsys, monkeypatch):
+    """A log with a result filled in stops the next run with exit 2 naming it, and the
+    due workbook is not written either (the logs are written in a forked child, whose
+    guard the run waits for: aftercare.aside); --force keeps the old one as a backup."""
+    from aftercare import aside
+
+    forked = []
+    real_start = aside.start
+    monkeypatch.setattr(aside, "start", lambda fn: forked.append(real_start(fn)) or forked[-1])
     args = ["due", "--month", "2026-12", "--data", str(SAMPLE), "--out", str(tmp_path),
             "--as-of", "2026-11-20", "--quiet"]
     assert run(args) == 0
+    assert forked and forked[-1] is not None  # the CLI's run writes the logs aside
     assert run(args) == 0  # an untouched log is simply rewritten
     log = tmp_path / "log-2026-12-坐席1.xlsx"
     wb = openpyxl.load_workbook(log)
@@ -81,11 +88,14 @@ def test_filled_log_is_never_overwritten(tmp_path, capsys):
     ws.cell(row=2, column=col, value="已预约")
     wb.save(log)
     before = log.read_bytes()
+    due = tmp_path / "due-2026-12.xlsx"
+    due_before = (due.read_bytes(), due.stat().st_mtime_ns)
     capsys.readouterr()
     assert run(args) == 2
     err = capsys.readouterr().err
     assert "log-2026-12-坐席1.xlsx" in err and "--force" in err
     assert log.read_bytes() == before
+    assert (due.read_bytes(), due.stat().st_mtime_ns) == due_before  # nothing written
     assert run(args + ["--force"]) == 0
     backups = list(tmp_path.glob("log-2026-12-坐席1.xlsx.bak-*"))
     assert len(backups) == 1 and backups[0].read_bytes() == before

@@ -343,6 +343,7 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
             lang: str, quiet: bool, as_json: bool, force: bool, skip_bad_files: bool,
             stamp: str) -> dict:
     """Load, compute, and write the due workbook and the contact logs."""
+    from aftercare import aside as _aside
     from aftercare import i18n as _i18n
     from aftercare.commands import importing
     from aftercare.progress import loading_progress
@@ -372,14 +373,31 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     summary["config_file"] = config_file or "(defaults)"
     summary["capacity"] = res["capacity"]
     out_dir.mkdir(parents=True, exist_ok=True)
-    log = build_log_frame(res["calls"], res["reminders"], res["stem"])
-    written = write_contact_logs(out_dir, res["stem"], log, lang=lang, force=force,
-                                 stamp=stamp)
-    # the guard passed: record the refusals (PIPL) before anything else can fail
-    summary["contact_logs"] = logs_mod.record_and_count(out_dir, logs)
+
+    def contact_logs(guarded=None) -> list[Path]:
+        log = build_log_frame(res["calls"], res["reminders"], res["stem"])
+        return write_contact_logs(out_dir, res["stem"], log, lang=lang, force=force,
+                                  stamp=stamp, guarded=guarded)
+
+    # The agents' logs are written in a forked child (aftercare.aside) while this process
+    # builds and writes the due workbook: nothing is written before the child's guard
+    # against overwriting filled logs has passed (a refusal still writes nothing), and
+    # the opt-outs are recorded right after it. Should a log fail to be written after
+    # that, the due workbook may be there already; the run still fails with the log's
+    # error. Without the CLI's background switch: one after the other, as before.
+    aside_logs = _aside.start(lambda mark: contact_logs(lambda: mark("guarded")))
+    if aside_logs is None:
+        written = contact_logs()
+    summary["contact_logs"] = logs_mod.count(logs)
     sheets = build_due_sheets(summary, res["calls"], res["reminders"], res["fix_data"],
                               res["issues"], lang, sms=res["sms"], no_shows=res["no_shows"])
+    if aside_logs is not None:
+        aside_logs.wait("guarded")  # the child's FilledLogError is raised here
+    # the guard passed: record the refusals (PIPL) before anything else can fail
+    logs_mod.record_opt_outs(out_dir, logs)
     path = write_workbook(out_dir / f"due-{res['stem']}.xlsx", sheets)
+    if aside_logs is not None:
+        written = aside_logs.result()
     summary = {k: v for k, v in summary.items() if k != "capacity"}
     summary["files"] = [*files_written(path), *[str(p) for p in written]]
     if as_json:

@@ -70,5 +70,12 @@ def record_opt_outs(out_dir: Path, logs: LogInputs) -> int:
 
 def record_and_count(out_dir: Path, logs: LogInputs) -> dict:
     """Record the new opt-outs and return what a command's summary says of the logs."""
+    record_opt_outs(out_dir, logs)
+    return count(logs)
+
+
+def count(logs: LogInputs) -> dict:
+    """What a command's summary says of the logs (:func:`record_and_count` without the
+    recording)."""
     return {"files": len(logs.files), "rows": int(len(logs.rows)),
-            "new_opt_outs": record_opt_outs(out_dir, logs)}
+            "new_opt_outs": int(len(logs.new_opt_outs))}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -193,12 +194,13 @@ def _safe_agent(agent, lang: str) -> str:
 
 
 def write_contact_logs(out_dir: Path, stem: str, log: pd.DataFrame, *, lang: str, force: bool,
-                       stamp: str) -> list[Path]:
+                       stamp: str, guarded: Callable[[], object] | None = None) -> list[Path]:
     """Write one log per agent into ``out_dir`` and return the paths, in agent order.
 
     Raises :class:`FilledLogError` (and writes nothing) when an existing target holds
     staff entries or cannot be read as a log, unless ``force``: then each such file is
-    renamed to ``<name>.bak-<stamp>`` before the new one is written.
+    renamed to ``<name>.bak-<stamp>`` before the new one is written. ``guarded`` is
+    called once that check has passed, before anything is renamed or written.
     """
     out_dir = Path(out_dir)
     agents = log["agent"].astype(object).where(log["agent"].notna(), "")
@@ -221,6 +223,8 @@ def write_contact_logs(out_dir: Path, stem: str, log: pd.DataFrame, *, lang: str
                 refused.append((path, state))
     if refused and not force:
         raise FilledLogError(_refusal(refused, lang))
+    if guarded is not None:
+        guarded()
     backups = {path for path, _ in refused}
 
     written = []

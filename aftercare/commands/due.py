@@ -356,7 +356,7 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
                          meanwhile=importing("aftercare.reports.due_workbook",
                                              "aftercare.logs"))
     from aftercare.reports.due_workbook import (build_due_sheets, build_log_frame,
-                                                write_contact_logs)
+                                                check_contact_logs, write_contact_logs)
     from aftercare.writer import files_written, write_workbook
 
     from aftercare import logs as logs_mod
@@ -374,10 +374,16 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     summary["capacity"] = res["capacity"]
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    def contact_logs(guarded=None) -> list[Path]:
+    def contact_logs(mark=None) -> list[Path]:
+        # the guard first: on the agents of the calls (the log's rows are the calls'),
+        # before the log frame is built
+        plan = check_contact_logs(out_dir, res["stem"], res["calls"]["agent"], lang=lang,
+                                  force=force)
+        if mark is not None:
+            mark("guarded")
         log = build_log_frame(res["calls"], res["reminders"], res["stem"])
         return write_contact_logs(out_dir, res["stem"], log, lang=lang, force=force,
-                                  stamp=stamp, guarded=guarded)
+                                  stamp=stamp, plan=plan)
 
     # The agents' logs are written in a forked child (aftercare.aside) while this process
     # builds and writes the due workbook: nothing is written before the child's guard
@@ -385,7 +391,7 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     # the opt-outs are recorded right after it. Should a log fail to be written after
     # that, the due workbook may be there already; the run still fails with the log's
     # error. Without the CLI's background switch: one after the other, as before.
-    aside_logs = _aside.start(lambda mark: contact_logs(lambda: mark("guarded")))
+    aside_logs = _aside.start(contact_logs)
     if aside_logs is None:
         written = contact_logs()
     summary["contact_logs"] = logs_mod.count(logs)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -193,44 +193,69 @@ def _safe_agent(agent, lang: str) -> str:
     return text
 
 
-def write_contact_logs(out_dir: Path, stem: str, log: pd.DataFrame, *, lang: str, force: bool,
-                       stamp: str, guarded: Callable[[], object] | None = None) -> list[Path]:
-    """Write one log per agent into ``out_dir`` and return the paths, in agent order.
+@dataclass(frozen=True)
+class LogPlan:
+    """Where each agent's log goes (``files``: (path, agent), in agent order) and which
+    existing files are to be moved aside first (``backups``: only with --force)."""
 
-    Raises :class:`FilledLogError` (and writes nothing) when an existing target holds
-    staff entries or cannot be read as a log, unless ``force``: then each such file is
-    renamed to ``<name>.bak-<stamp>`` before the new one is written. ``guarded`` is
-    called once that check has passed, before anything is renamed or written.
-    """
+    files: list[tuple[Path, object]]
+    backups: frozenset
+
+    def agents(self) -> set:
+        return {agent for _, agent in self.files}
+
+
+def _agent_texts(agents: pd.Series) -> pd.Series:
+    return agents.astype(object).where(agents.notna(), "")
+
+
+def check_contact_logs(out_dir: Path, stem: str, agents: pd.Series, *, lang: str,
+                       force: bool) -> LogPlan:
+    """The guard, alone: the logs of ``agents`` (one per distinct agent) and where they
+    go. Raises :class:`FilledLogError` (nothing is written here) when an existing
+    target holds staff entries or cannot be read as a log, unless ``force``: then those
+    files are in ``backups``, to be renamed to ``<name>.bak-<stamp>`` before the new ones
+    are written (:func:`write_contact_logs`)."""
     out_dir = Path(out_dir)
-    agents = log["agent"].astype(object).where(log["agent"].notna(), "")
-    plan: list[tuple[Path, pd.DataFrame]] = []
+    files: list[tuple[Path, object]] = []
     used: set[str] = set()
-    for agent in sorted(agents.unique(), key=str):
+    for agent in sorted(_agent_texts(agents).unique(), key=str):
         name = log_file_name(stem, agent, lang)
         k = 2
         while name.casefold() in used:  # two names made equal by the cleaning
             name = log_file_name(stem, f"{_safe_agent(agent, lang)}-{k}", lang)
             k += 1
         used.add(name.casefold())
-        plan.append((out_dir / name, log[agents == agent]))
+        files.append((out_dir / name, agent))
 
     refused: list[tuple[Path, str]] = []
-    for path, _ in plan:
+    for path, _ in files:
         if os.path.lexists(path):
             state = _log_state(path)
             if state != "empty":
                 refused.append((path, state))
     if refused and not force:
         raise FilledLogError(_refusal(refused, lang))
-    if guarded is not None:
-        guarded()
-    backups = {path for path, _ in refused}
+    return LogPlan(files, frozenset(path for path, _ in refused))
 
+
+def write_contact_logs(out_dir: Path, stem: str, log: pd.DataFrame, *, lang: str, force: bool,
+                       stamp: str, plan: LogPlan | None = None) -> list[Path]:
+    """Write one log per agent into ``out_dir`` and return the paths, in agent order.
+
+    The guard (:func:`check_contact_logs`) runs first, unless ``plan`` says it has run
+    already for the agents ``log`` holds (then the log frame could be built after it):
+    a refusal writes nothing. With ``force`` each refused file is renamed to
+    ``<name>.bak-<stamp>`` before the new one is written.
+    """
+    agents = _agent_texts(log["agent"])
+    if plan is None or plan.agents() != set(agents.unique()):
+        plan = check_contact_logs(out_dir, stem, log["agent"], lang=lang, force=force)
     written = []
-    for path, rows in plan:
-        if path in backups:
+    for path, agent in plan.files:
+        if path in plan.backups:
             _back_up(path, stamp)
+        rows = log[(agents == agent).to_numpy()]
         # No CSV copy for a log past Excel's row limit: a ``log-*.csv`` in the folder would
         # be read back as a second log; the workbook's continuation sheets hold every row.
         written.append(write_workbook(path, [log_sheet(rows.reset_index(drop=True), lang)],

@@ -23,6 +23,7 @@ from aftercare.reports.contact_log import (  # noqa: F401 — re-exported
     RESULT_CODES,
     STAFF_COLUMNS,
     build_log_frame,
+    check_contact_logs,
     log_is_filled,
     write_contact_logs,
 )
@@ -32,7 +33,7 @@ __all__ = [
     "KIND_LABELS", "RESULT_CODES", "REMINDER_COLUMNS", "SHEET_NAMES", "build_due_sheets",
     "sms_sheet", "no_shows_sheet", "SMS_COLUMNS", "NO_SHOW_COLUMNS",
     "kind_label", "topics", "LOG_FIELDS", "LOG_HEADERS", "STAFF_COLUMNS", "build_log_frame",
-    "write_contact_logs", "log_is_filled",
+    "check_contact_logs", "write_contact_logs", "log_is_filled",
 ]
 
 KIND_LABELS: dict[str, tuple[str, str]] = {

@@ -19,6 +19,7 @@ from aftercare.reports.due_workbook import (
     build_due_sheets,
     build_log_frame,
     log_is_filled,
+    check_contact_logs,
     write_contact_logs,
 )
 from aftercare.writer import write_workbook
@@ -391,3 +392,31 @@ def test_unreadable_existing_log_counts_as_filled(tmp_path, log):
     with pytest.raises(FilledLogError, match="无法读取"):
         _write(tmp_path, log)
     assert path.read_bytes() == b"not a workbook"
+
+
+def test_guard_on_the_calls_agents_then_the_frame(tmp_path, calls, reminders, log, monkeypatch):
+    """`due` checks for filled logs on the calls' agents before it builds the log frame
+    (check_contact_logs), then writes with that plan: the same files, the guard not run
+    twice; a plan for other agents is checked again. A refusal comes from the check."""
+    import aftercare.reports.contact_log as cl
+
+    plan = check_contact_logs(tmp_path, "2026-12", calls["agent"], lang="zh", force=False)
+    assert plan.agents() == set(log["agent"].astype(object).where(log["agent"].notna(), ""))
+    looked: list[Path] = []
+    real_state = cl._log_state
+    monkeypatch.setattr(cl, "_log_state", lambda p: looked.append(p) or real_state(p))
+    first = write_contact_logs(tmp_path, "2026-12", log, lang="zh", force=False,
+                               stamp="x", plan=plan)
+    assert [p for p, _ in plan.files] == first and looked == []  # no file existed yet
+    plan = check_contact_logs(tmp_path, "2026-12", calls["agent"], lang="zh", force=False)
+    assert looked == first  # each existing log read once, by the check
+    looked.clear()
+    write_contact_logs(tmp_path, "2026-12", log, lang="zh", force=False, stamp="x", plan=plan)
+    assert looked == []  # the plan's guard stands
+    other = check_contact_logs(tmp_path / "elsewhere", "2026-12",
+                               pd.Series(["王五"]), lang="zh", force=False)
+    write_contact_logs(tmp_path, "2026-12", log, lang="zh", force=False, stamp="x", plan=other)
+    assert looked == first  # agents differ from the log's: checked again
+    _fill(first[0], "结果代码", "sold")
+    with pytest.raises(FilledLogError):
+        check_contact_logs(tmp_path, "2026-12", calls["agent"], lang="zh", force=False)

@@ -56,6 +56,18 @@ class Aside:
             self._read()
         return self._finish()
 
+    def close(self) -> None:
+        """Let the child finish and reap it, whatever it ends with: for a caller that
+        failed itself before taking the result (the child's own outcome is then moot)."""
+        if not self._pid:
+            return
+        try:
+            while self._end is None:
+                self._read()
+            self._finish()
+        except BaseException:  # noqa: BLE001 - the caller's own error is the one to report
+            pass
+
     def _finish(self):
         if self._pid:
             os.waitpid(self._pid, 0)

@@ -71,3 +71,18 @@ def test_a_child_that_dies_is_an_error(background):
 def test_a_large_result_crosses_the_pipe(background):
     a = aside.start(lambda mark: "x" * (3 << 20))
     assert len(a.result()) == 3 << 20
+
+
+def test_close_reaps_a_child_whose_result_is_not_taken(background):
+    """A caller that fails before taking the result closes the child: it is left to
+    finish, then reaped (no zombie), whatever it ended with."""
+    def work(mark):
+        mark("guarded")
+        raise ValueError("never seen")
+
+    a = aside.start(work)
+    pid = a._pid
+    a.close()
+    a.close()  # twice is harmless
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped

@@ -394,16 +394,21 @@ def run_due(*, data_dir: Path, out_dir: Path, cfg: dict, config_file: str | None
     aside_logs = _aside.start(contact_logs)
     if aside_logs is None:
         written = contact_logs()
-    summary["contact_logs"] = logs_mod.count(logs)
-    sheets = build_due_sheets(summary, res["calls"], res["reminders"], res["fix_data"],
-                              res["issues"], lang, sms=res["sms"], no_shows=res["no_shows"])
-    if aside_logs is not None:
-        aside_logs.wait("guarded")  # the child's FilledLogError is raised here
-    # the guard passed: record the refusals (PIPL) before anything else can fail
-    logs_mod.record_opt_outs(out_dir, logs)
-    path = write_workbook(out_dir / f"due-{res['stem']}.xlsx", sheets)
-    if aside_logs is not None:
-        written = aside_logs.result()
+    try:
+        summary["contact_logs"] = logs_mod.count(logs)
+        sheets = build_due_sheets(summary, res["calls"], res["reminders"], res["fix_data"],
+                                  res["issues"], lang, sms=res["sms"],
+                                  no_shows=res["no_shows"])
+        if aside_logs is not None:
+            aside_logs.wait("guarded")  # the child's FilledLogError is raised here
+        # the guard passed: record the refusals (PIPL) before anything else can fail
+        logs_mod.record_opt_outs(out_dir, logs)
+        path = write_workbook(out_dir / f"due-{res['stem']}.xlsx", sheets)
+        if aside_logs is not None:
+            written = aside_logs.result()
+    finally:
+        if aside_logs is not None:
+            aside_logs.close()  # reaped, whatever stopped this run
     summary = {k: v for k, v in summary.items() if k != "capacity"}
     summary["files"] = [*files_written(path), *[str(p) for p in written]]
     if as_json:

@@ -4,9 +4,9 @@ on its own core; a dealer group's took 4.3 s and 6.3 s one after the other).
 
 The child reports over a pipe: the marks it passes (:meth:`Aside.wait`, e.g. "the
 filled-log guard passed, nothing is written yet") and at the end its result or its
-error, which the parent raises as its own (the errors of :mod:`aftercare.errors` pickle
-whole; any other becomes an :class:`OutputError` naming its type only: no cell value
-of a customer's reaches the message). A child that dies without a word is an error too.
+error, which the parent raises as its own (the errors of :mod:`aftercare.errors` and
+``OSError`` pickle whole; any other becomes an :class:`OutputError` naming its type
+only: no cell value of a customer's reaches the message). A child that dies without a word is an error too.
 
 Only the CLI turns this on (the same switch as the cache's background writers:
 :func:`aftercare.load.cache.background`); library callers and tests calling the
@@ -80,12 +80,8 @@ class Aside:
 
     def _read(self) -> None:
         head = _read_exactly(self._fd, _HEADER.size)
-        if head is None:  # the pipe closed without a last word: the child died
-            self._end = ("error", OutputError(
-                "后台写入进程意外退出 (the writer process died); 请重新运行"))
-            return
-        body = _read_exactly(self._fd, _HEADER.unpack(head)[0])
-        if body is None:
+        body = None if head is None else _read_exactly(self._fd, _HEADER.unpack(head)[0])
+        if body is None:  # the pipe closed without a last word: the child died
             self._end = ("error", OutputError(
                 "后台写入进程意外退出 (the writer process died); 请重新运行"))
             return

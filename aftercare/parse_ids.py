@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .parse_base import Distinct, ParsedSeries, arrow_map, is_blank, issues, nfkc
@@ -132,9 +133,10 @@ def parse_id_number(raw: pd.Series) -> IdResult:
     n15 = np.zeros(len(t), dtype=bool)
     if plain.any():  # no white space to remove; upper() changes ASCII letters only
         v[plain] = arrow_map(t, plain, pc.ascii_upper, same=True, arrow=d.arrow())
-        n18[plain] = arrow_map(v, plain, lambda a: pc.match_substring_regex(
-            a, r"^[0-9]{17}[0-9X]$"))
-        n15[plain] = arrow_map(v, plain, lambda a: pc.match_substring_regex(a, r"^[0-9]{15}$"))
+        upper = pa.array(v[plain], type=pa.large_string())  # once, for both patterns
+        for n, pattern in ((n18, r"^[0-9]{17}[0-9X]$"), (n15, r"^[0-9]{15}$")):
+            n[plain] = pc.match_substring_regex(upper, pattern).to_numpy(
+                zero_copy_only=False)
     odd = ~plain
     if odd.any():
         vo = t[odd].str.upper().str.replace(r"\s", "", regex=True)

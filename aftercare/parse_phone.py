@@ -83,10 +83,7 @@ def _numbers_python(texts: pd.Series) -> pd.DataFrame:
         soft = soft.explode("piece", ignore_index=False)
         soft["num"] = _clean(soft["piece"])
         frame = pd.concat([frame[~split], soft]).sort_index(kind="stable")
-    return _kinds_of(frame[frame["num"] != ""].reset_index(drop=True))
-
-
-def _kinds_of(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame[frame["num"] != ""].reset_index(drop=True)
     frame["mobile"] = frame["num"].str.fullmatch(MOBILE).to_numpy(dtype=bool)
     frame["callable"] = frame["mobile"] | frame["num"].str.fullmatch(LANDLINE).to_numpy(dtype=bool)
     frame["masked"] = frame["piece"].str.contains("*", regex=False).to_numpy(dtype=bool)

@@ -186,3 +186,23 @@ def test_concat_rows_is_pd_concat_and_lets_the_parts_go():
         assert list_ == []
     odd = [_part(rng, 3, 0), _part(rng, 3, 10).drop(columns="num")]
     pd.testing.assert_frame_equal(concat_rows(list(odd)), pd.concat(odd))
+
+
+def test_to_arrow_text_turns_only_all_text_object_columns():
+    from aftercare.frames import TEXT, to_arrow_text
+
+    f = pd.DataFrame({"t": ["a", None, "车"], "n": [None, None, None],
+                      "mixed": ["a", 1, None], "nan": ["a", np.nan, "b"],
+                      "num": [1.0, 2.0, np.nan]}, index=[5, 7, 9])
+    before = f.copy()
+    out = to_arrow_text(f)
+    assert out is f
+    assert f["t"].dtype == TEXT and f["n"].dtype == TEXT
+    assert str(f["t"].array._pa_array.type) in ("string", "large_string")  # Arrow, no strs
+    assert f["t"].tolist()[0::2] == ["a", "车"] and pd.isna(f["t"].iloc[1])
+    assert f["n"].isna().all()
+    # mixed values, a NaN among texts (not the parse's None) and numbers stay as they were
+    for c in ("mixed", "nan", "num"):
+        assert f[c].dtype == before[c].dtype
+        pd.testing.assert_series_equal(f[c], before[c])
+    assert list(f.index) == [5, 7, 9]

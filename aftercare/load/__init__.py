@@ -32,7 +32,7 @@ import pandas as pd
 
 from aftercare import memory
 from aftercare.errors import BadFileError, InputError, MissingColumnError
-from aftercare.frames import concat_rows
+from aftercare.frames import concat_rows, to_arrow_text
 from aftercare.issues import IssueLog
 from aftercare.load import cache, link, tables
 from aftercare.load.aliases import ALIASES, REQUIRED, VEHICLE_KEYS
@@ -502,6 +502,7 @@ def _parse_file(scanned: ScannedFile, config: dict, st: os.stat_result | None) -
         raw_rows[table] = len(frame)
         frames[table], bad_vins, at = _parse_table(table, frame, issues, vin_log, dayfirst,
                                                    extra_types, bad_vins, at)
+        to_arrow_text(frames[table])  # the text in Arrow from here on (frames.py says why)
     bad = vin_log.frame()
     bad["_vin"] = pd.Series(bad_vins, index=bad.index, dtype=object)
     return FileResult(scanned.role, sheets, frames, raw_rows, issues.frame(), bad, at, logs)
@@ -587,14 +588,15 @@ def _combine(results: list[FileResult], config: dict) -> Dataset:
 
     vehicles = combined("vehicles")
     if vehicles is None:
-        vehicles = tables.parse_vehicles(empty(), issues, dayfirst=dayfirst)
+        vehicles = to_arrow_text(tables.parse_vehicles(empty(), issues, dayfirst=dayfirst))
     customers = combined("customers")
     if customers is None:
-        customers = tables.parse_customers(empty(), issues, dayfirst=dayfirst)
+        customers = to_arrow_text(tables.parse_customers(empty(), issues, dayfirst=dayfirst))
     ros = combined("repair_orders")
     if ros is None:
         ros, _, _ = tables.parse_repair_orders(empty(), issues, dayfirst=dayfirst,
                                                extra_types=extra_types, vin_issues=issues)
+        to_arrow_text(ros)
     vehicles = tables.dedupe_vehicles(vehicles, issues)
     customers = tables.dedupe_customers(customers, issues)
     codes = tables.ro_no_codes(ros)

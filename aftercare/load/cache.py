@@ -487,9 +487,11 @@ _TAG = {t: i for i, t in enumerate(_TAGS)}
 
 def _spec(s: pd.Series) -> dict:
     """How a column is stored, decided on the whole column."""
+    from aftercare.frames import all_str_or_none
+
     if s.dtype == object:
         values = s.to_numpy(dtype=object)
-        kind = "str" if _all_str_or_none(values) else "mixed"
+        kind = "str" if all_str_or_none(values) else "mixed"
         return {"kind": kind, "dict": _repeats(values)}
     dtype = s.dtype
     if isinstance(dtype, pd.StringDtype):
@@ -576,23 +578,6 @@ def _strings(col) -> np.ndarray:
     if not parts:
         return np.empty(0, dtype=object)
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
-
-
-def _all_str_or_none(values: np.ndarray) -> bool:
-    try:  # None found by identity in C: pd.isna() took 2-3x as long on text columns
-        none = np.asarray(values == None, dtype=bool)  # noqa: E711 - elementwise
-    except (TypeError, ValueError):  # values whose == None is not a bool
-        none = None
-    if none is not None and none.shape == values.shape:
-        rest = values[~none] if none.any() else values
-        return not len(rest) or pd.api.types.infer_dtype(rest, skipna=False) == "string"
-    missing = pd.isna(values)
-    if missing.any():
-        nulls = values[missing]
-        if nulls.tolist().count(None) != len(nulls):  # NaN, NaT or NA among them
-            return False
-        values = values[~missing]
-    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
 
 
 def _tag_values(values: np.ndarray):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from aftercare.frames import TEXT
+
 OWNER_COLUMNS = ["customer_id", "customer_name", "mobile", "mobile_type", "other_phones",
                  "sms_able", "phone_issue", "birthday", "id_number", "customer_type"]
 VEHICLE_FROM_RO = ["vin", "plate", "brand", "model", "delivery_date", "registration_date",
@@ -146,7 +148,7 @@ def link_customers(vehicles: pd.DataFrame, customers: pd.DataFrame):
     key = key.where(key.notna(), via_mobile)
     key = key.where(key.notna(), ("m:" + vehicles["mobile"].astype("string")).astype(object))
     key = key.where(key.notna(), "v:" + vehicles["vehicle_id"].astype(str))
-    vehicles["customer_key"] = key
+    vehicles["customer_key"] = key.astype(TEXT)  # as the parse's text (frames.TEXT)
     owners = vehicles[["customer_key", *[c for c in OWNER_COLUMNS if c in vehicles.columns]]]
     owners = owners.groupby("customer_key", sort=False).first()  # first non-null per column
     table = customers.set_index("customer_key") if len(customers) else pd.DataFrame()

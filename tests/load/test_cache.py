@@ -21,6 +21,7 @@ pytest.importorskip("pyarrow")
 import aftercare.load as loader  # noqa: E402
 from aftercare.cli import run  # noqa: E402
 from aftercare.config import defaults, merge  # noqa: E402
+from aftercare import frames  # noqa: E402
 from aftercare.load import cache, load_folder  # noqa: E402
 from tests.load.files import csv, xlsx  # noqa: E402
 
@@ -178,6 +179,33 @@ def test_same_dataset_without_cache_cold_and_warm(tmp_path, which, reads):
         assert list(vin["file"]) == ["维修工单_新.xlsx"]
         assert plain.ro_duplicates == 1
         assert plain.repair_orders["deleted_raw"].map(type).nunique() > 1  # mixed cells
+
+
+def test_text_stays_in_arrow_from_the_parse_to_the_cache_and_back(tmp_path):
+    """The parse's text columns are Arrow-backed str (frames.to_arrow_text), so the cache
+    stores them as Arrow strings ("string": no Python str made to write or to read them
+    back), and a warm run gets the same dtypes. Columns of mixed cells stay objects."""
+    folder = handmade(tmp_path / "data")
+    root = tmp_path / "cache"
+    cold = load_folder(folder, defaults(), cache_dir=root)
+    warm = load_folder(folder, defaults(), cache_dir=root)
+    for ds in (cold, warm):
+        for table, col in (("vehicles", "vin"), ("vehicles", "plate"),
+                           ("customers", "customer_name"), ("repair_orders", "vin"),
+                           ("repair_orders", "service_type"), ("repair_orders", "advisor")):
+            assert getattr(ds, table)[col].dtype == frames.TEXT, (table, col)
+        assert ds.repair_orders["deleted_raw"].dtype == object  # mixed cells
+    kinds = {}
+    for entry in entries(root):
+        meta = json.loads((root / entry / "manifest.json").read_text(encoding="utf-8"))
+        for fname, spec in meta["frames"].items():
+            if fname.startswith("table-") or fname in ("vehicles", "customers",
+                                                      "repair_orders"):
+                for col, col_spec in spec["columns"]:
+                    kinds.setdefault(col_spec["kind"], set()).add(col)
+    assert {"vin", "plate", "customer_name", "advisor"} <= kinds["string"]
+    assert "str" not in kinds  # no text column was written from Python objects
+    assert "deleted_raw" in kinds["mixed"]
 
 
 def test_unchanged_folder_skips_the_step_across_files(tmp_path, monkeypatch):
@@ -781,10 +809,10 @@ def test_text_columns_are_told_from_mixed_ones():
             arr[i] = v
         return arr
 
-    assert cache._all_str_or_none(column("a", None, np.str_("b")))
-    assert cache._all_str_or_none(column(None, None)) and cache._all_str_or_none(column())
+    assert frames.all_str_or_none(column("a", None, np.str_("b")))
+    assert frames.all_str_or_none(column(None, None)) and frames.all_str_or_none(column())
     for odd in (np.nan, pd.NA, pd.NaT, b"x", 1, 1.5, np.array([1, 2]), pd.Timestamp(0)):
-        assert not cache._all_str_or_none(column("a", None, odd)), odd
+        assert not frames.all_str_or_none(column("a", None, odd)), odd
 
 
 def test_an_entry_read_with_some_columns_gives_those_columns(tmp_path):

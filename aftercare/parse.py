@@ -468,11 +468,12 @@ def _texts(d: Distinct) -> np.ndarray:
     return d.memo("text", compute)
 
 
-def normalise_text(raw: pd.Series) -> pd.Series:
+def normalise_text(raw: pd.Series, *, arrow: bool = False) -> pd.Series:
     """NFKC, stripped, inner whitespace collapsed; None for blank cells. ``raw`` may be a
-    :class:`Distinct` (shared with other parsers)."""
+    :class:`Distinct` (shared with other parsers). ``arrow``: as Arrow-backed text
+    (:meth:`Distinct.back_text`: blank cells NaN), not objects."""
     d = Distinct.of(raw)
-    return d.back(_texts(d))
+    return d.back_text(_texts(d)) if arrow else d.back(_texts(d))
 
 
 def _plates(d: Distinct) -> np.ndarray:
@@ -493,11 +494,12 @@ def _plates(d: Distinct) -> np.ndarray:
     return d.memo("plate", compute)
 
 
-def normalise_plate(raw: pd.Series) -> pd.Series:
+def normalise_plate(raw: pd.Series, *, arrow: bool = False) -> pd.Series:
     """Plates: NFKC, upper-case, without spaces, '-', '·' or '.'; None for blank. ``raw``
-    may be a :class:`Distinct` (shared with other parsers)."""
+    may be a :class:`Distinct` (shared with other parsers). ``arrow``: as in
+    :func:`normalise_text`."""
     d = Distinct.of(raw)
-    return d.back(_plates(d))
+    return d.back_text(_plates(d)) if arrow else d.back(_plates(d))
 
 
 # ---------------------------------------------------------------------- service types
@@ -529,7 +531,8 @@ def _alias_table(extra: dict[str, list[str]] | None) -> dict[str, str]:
     return table
 
 
-def map_service_type(raw: pd.Series, extra: dict[str, list[str]] | None = None) -> ParsedSeries:
+def map_service_type(raw: pd.Series, extra: dict[str, list[str]] | None = None, *,
+                     arrow: bool = False) -> ParsedSeries:
     """Raw service types -> canonical kinds (unknown -> 'repair' with an issue)."""
     d = Distinct.of(raw)
     t = d.nfkc().str.casefold()
@@ -548,7 +551,7 @@ def map_service_type(raw: pd.Series, extra: dict[str, list[str]] | None = None) 
     kind[blank] = None
     issue = issues(len(d))
     issue[unknown] = "service_type_unknown"
-    return d.result(kind, issue)
+    return ParsedSeries(d.back_text(kind) if arrow else d.back(kind), d.back(issue))
 
 
 # ---------------------------------------------------------------------- row flags

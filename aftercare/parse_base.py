@@ -237,6 +237,28 @@ class Distinct:
         taken = arr[np.where(self.codes < 0, len(arr) - 1, self.codes)]
         return pd.Series(taken, index=self.index, dtype=dtype, name=self.name)
 
+    def back_text(self, values, *, fill: str | None = None) -> pd.Series:
+        """:meth:`back` for per-distinct text (str or None; missing rows get ``fill``), as
+        an Arrow-backed ``str`` Series (:data:`aftercare.frames.TEXT`, as the parse's text
+        columns end up anyway: :func:`aftercare.frames.to_arrow_text`). Each distinct text
+        goes to Arrow once and the rows are taken in Arrow: a row-by-row object column,
+        turned into Arrow afterwards, cost a 650k-row RO export ~0.7 s more. Values that
+        are not all text are mapped back as objects (:meth:`back`)."""
+        from aftercare.frames import TEXT, all_str_or_none
+
+        arr = np.asarray(values, dtype=object)
+        if fill is not None and not isinstance(fill, str) or not all_str_or_none(arr):
+            return self.back(arr, fill=fill)
+        texts = pa.array(np.append(arr, fill) if fill is not None else arr,
+                         type=pa.large_string())
+        codes = self.codes
+        if fill is not None:
+            taken = texts.take(np.where(codes < 0, len(arr), codes))
+        else:
+            taken = texts.take(pa.array(codes, mask=codes < 0))
+        return pd.Series(TEXT.__from_arrow__(taken), index=self.index, name=self.name,
+                         copy=False)
+
     def result(self, values, issue, *, dtype=object, fill=None) -> ParsedSeries:
         return ParsedSeries(self.back(values, dtype=dtype, fill=fill), self.back(issue))
 

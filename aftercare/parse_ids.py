@@ -43,8 +43,9 @@ def vin_check_digit_ok(vin: str) -> bool:
     return bool(re.fullmatch(VIN_CHARS, v)) and bool(_vin_checks_ok(np.array([v]))[0])
 
 
-def parse_vin(raw: pd.Series) -> ParsedSeries:
-    """VINs normalised (kept even when invalid: they still identify the vehicle)."""
+def parse_vin(raw: pd.Series, *, arrow: bool = False) -> ParsedSeries:
+    """VINs normalised (kept even when invalid: they still identify the vehicle).
+    ``arrow``: the VINs as Arrow-backed text (:meth:`Distinct.back_text`), not objects."""
     d = Distinct.of(raw)
     t = d.nfkc()
     plain = d.plain()
@@ -69,7 +70,7 @@ def parse_vin(raw: pd.Series) -> ParsedSeries:
     issue[shaped & ~good] = "vin_check_digit"
     issue[~shaped & ~blank] = "vin_invalid"
     v[blank] = None
-    return d.result(v, issue)
+    return ParsedSeries(d.back_text(v) if arrow else d.back(v), d.back(issue))
 
 
 # ----------------------------------------------------------------------- ID numbers
@@ -117,13 +118,14 @@ def _birthdays_of(buf: np.ndarray, at: int, century: int | None = None) -> np.nd
     return out
 
 
-def parse_id_number(raw: pd.Series) -> IdResult:
+def parse_id_number(raw: pd.Series, *, arrow: bool = False) -> IdResult:
     """ID numbers (kept, normalised) and the birthday in 15- and 18-digit ones.
 
     Plain texts (no white space; printable ASCII and CJK: parse_base.plain_mask) are
     upper-cased and matched in Arrow, the rest with Python's string methods; the check
     character and the birthday come from the digits' codes. A dealer group's 500k
-    customers took 1.2 s here with Python's methods on every text."""
+    customers took 1.2 s here with Python's methods on every text. ``arrow``: the
+    numbers as Arrow-backed text (:meth:`Distinct.back_text`), not objects."""
     d = Distinct.of(raw)
     t = d.nfkc()
     plain = d.plain()
@@ -165,6 +167,6 @@ def parse_id_number(raw: pd.Series) -> IdResult:
     values = v.copy()
     values[blank] = None
     return IdResult(
-        d.back(values), d.back(bday, dtype="datetime64[ns]", fill=np.datetime64("NaT")),
+        d.back_text(values) if arrow else d.back(values), d.back(bday, dtype="datetime64[ns]", fill=np.datetime64("NaT")),
         d.back(issue),
     )

@@ -144,8 +144,10 @@ def _clean_plain(raw: pa.Array) -> pa.Array:
     return pc.if_else(trunk, pc.binary_join_element_wise(zero, c, none), c)
 
 
-def parse_phones(raw: pd.Series) -> PhoneResult:
-    """Phone cells -> primary callable number, its type, the other numbers, an issue."""
+def parse_phones(raw: pd.Series, *, arrow: bool = False) -> PhoneResult:
+    """Phone cells -> primary callable number, its type, the other numbers, an issue.
+    ``arrow``: the number, type and other numbers as Arrow-backed text
+    (:meth:`Distinct.back_text`: a missing one is NaN), not objects."""
     d = Distinct.of(raw)
     t = d.nfkc()
     n = len(d)
@@ -185,10 +187,11 @@ def parse_phones(raw: pd.Series) -> PhoneResult:
     none = pd.isna(primary)
     issue[none & written & ~masked] = "phone_invalid"
     issue[none & masked] = "phone_masked"
+    text = d.back_text if arrow else d.back  # arrow: the text columns Arrow-backed
     return PhoneResult(
-        primary=d.back(primary),
-        primary_type=d.back(ptype),
-        others=d.back(others, fill=""),
+        primary=text(primary),
+        primary_type=text(ptype),
+        others=text(others, fill=""),
         sms_able=d.back(ptype == "mobile", dtype=bool, fill=False),
         issue=d.back(issue),
     )

@@ -358,3 +358,55 @@ def test_id_numbers_shortcuts_change_nothing(values):
     fast, hashed, slow = _both(parse.parse_id_number, values)
     _same(fast, slow)
     _same(hashed, slow)
+
+
+# ------------------------------------------------------------- text results in Arrow
+ARROW_FIELDS = {  # the parser → which of its results are text (Arrow-backed with arrow=True)
+    parse.normalise_text: [None], parse.normalise_plate: [None],
+    parse.parse_vin: ["values"], parse.map_service_type: ["values"],
+    parse.parse_id_number: ["values"],
+    parse.parse_phones: ["primary", "primary_type", "others"],
+}
+
+
+def _objects(s: pd.Series) -> pd.Series:
+    """An Arrow-backed text Series as the object Series it stands for (NaN → None)."""
+    return pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, name=s.name,
+                     dtype=object)
+
+
+@pytest.mark.parametrize("fn", list(ARROW_FIELDS), ids=lambda f: f.__name__)
+@settings(max_examples=60, deadline=None)
+@given(values=texts)
+def test_text_results_in_arrow_are_the_objects(fn, values):
+    """``arrow=True`` (the loader's way: Distinct.back_text) gives the same texts as
+    Arrow-backed ``str``; every other result is unchanged."""
+    from aftercare.frames import TEXT
+
+    for dtype in ("str", object):
+        raw = pd.Series(values, dtype=dtype, index=range(3, 3 + len(values)))
+        got, want = fn(raw, arrow=True), fn(raw)
+        for field in ARROW_FIELDS[fn]:
+            a = got if field is None else getattr(got, field)
+            b = want if field is None else getattr(want, field)
+            assert a.dtype == TEXT, field
+            _same(_objects(a), b)
+        if field is not None:
+            for other in got.__dataclass_fields__:
+                if other not in ARROW_FIELDS[fn]:
+                    _same(getattr(got, other), getattr(want, other))
+
+
+def test_back_text_fill_and_non_text():
+    from aftercare.frames import TEXT
+
+    d = Distinct(pd.Series(["b", None, "a", "b", None], index=[7, 8, 9, 10, 11], dtype=object))
+    uniq = d.uniq.tolist()
+    texts = np.array([v.upper() for v in uniq], dtype=object)
+    got = d.back_text(texts)
+    assert got.dtype == TEXT and list(got.index) == [7, 8, 9, 10, 11]
+    assert _objects(got).tolist() == ["B", None, "A", "B", None]
+    assert d.back_text(texts, fill="").tolist() == ["B", "", "A", "B", ""]
+    assert d.back_text(np.array([None] * len(uniq), dtype=object)).isna().all()
+    mixed = np.array([1] + [None] * (len(uniq) - 1), dtype=object)  # not text: objects
+    assert d.back_text(mixed).dtype == object

@@ -502,7 +502,8 @@ def _parse_file(scanned: ScannedFile, config: dict, st: os.stat_result | None) -
         raw_rows[table] = len(frame)
         frames[table], bad_vins, at = _parse_table(table, frame, issues, vin_log, dayfirst,
                                                    extra_types, bad_vins, at)
-        to_arrow_text(frames[table])  # the text in Arrow from here on (frames.py says why)
+        # the text in Arrow from here on (frames.py says why)
+        frames[table] = to_arrow_text(frames[table])
     bad = vin_log.frame()
     bad["_vin"] = pd.Series(bad_vins, index=bad.index, dtype=object)
     return FileResult(scanned.role, sheets, frames, raw_rows, issues.frame(), bad, at, logs)
@@ -596,7 +597,7 @@ def _combine(results: list[FileResult], config: dict) -> Dataset:
     if ros is None:
         ros, _, _ = tables.parse_repair_orders(empty(), issues, dayfirst=dayfirst,
                                                extra_types=extra_types, vin_issues=issues)
-        to_arrow_text(ros)
+        ros = to_arrow_text(ros)
     vehicles = tables.dedupe_vehicles(vehicles, issues)
     customers = tables.dedupe_customers(customers, issues)
     codes = tables.ro_no_codes(ros)

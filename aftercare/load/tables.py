@@ -150,13 +150,13 @@ def _phones(frame, issues):
         extra = frame["extra_phones"].astype("string")
         raw = raw.astype("string")
         raw = raw.where(extra.isna(), raw.fillna("") + ";" + extra.fillna("")).str.strip(";")
-    res = parse.parse_phones(raw)
+    res = parse.parse_phones(raw, arrow=True)
     _record(issues, frame, res.issue, "mobile", value=raw)
     return res
 
 
 def _text(fields: _Fields, field):
-    return parse.normalise_text(fields[field])
+    return parse.normalise_text(fields[field], arrow=True)
 
 
 def _drop(issues, frame, mask, *, field, reason, value=None):
@@ -189,7 +189,7 @@ def owner_fields(fields: _Fields, issues, *, dayfirst) -> pd.DataFrame:
     frame = fields.frame
     out = pd.DataFrame(index=frame.index)
     out["customer_id"] = _text(fields, "customer_id")
-    out["customer_name"] = parse.normalise_text(fields.last("customer_name"))
+    out["customer_name"] = parse.normalise_text(fields.last("customer_name"), arrow=True)
     ph = _phones(frame, issues)
     out["mobile"] = ph.primary
     out["mobile_type"] = ph.primary_type
@@ -199,7 +199,7 @@ def owner_fields(fields: _Fields, issues, *, dayfirst) -> pd.DataFrame:
     out["birthday"] = parse_date_field(frame, "birthday", issues, dayfirst=dayfirst)
     out["id_number"] = None
     if "id_number" in frame.columns:
-        idr = parse.parse_id_number(frame["id_number"])
+        idr = parse.parse_id_number(frame["id_number"], arrow=True)
         _record(issues, frame, idr.issue, "id_number")
         out["id_number"] = idr.values
         out["birthday"] = out["birthday"].fillna(idr.birthday)
@@ -212,9 +212,9 @@ def parse_vehicles(frame: pd.DataFrame, issues: IssueLog, *, dayfirst: bool) -> 
     dropped, with issues)."""
     fields = _test_rows(frame, issues)
     frame = fields.frame
-    vin = parse.parse_vin(fields["vin"])
+    vin = parse.parse_vin(fields["vin"], arrow=True)
     _record(issues, frame, vin.issue, "vin")
-    plate = parse.normalise_plate(fields.last("plate"))
+    plate = parse.normalise_plate(fields.last("plate"), arrow=True)
     out = pd.DataFrame(index=frame.index)
     out["vin"] = vin.values
     out["plate"] = plate
@@ -282,7 +282,7 @@ def build_ro_lines(frame: pd.DataFrame, issues: IssueLog, extra_types) -> pd.Dat
     fields = _Fields(frame)
     key_src = "join_key" if "join_key" in frame.columns else "ro_no"
     out["join_key"] = _text(fields, key_src)
-    kind = parse.map_service_type(fields["service_type"], extra_types)
+    kind = parse.map_service_type(fields["service_type"], extra_types, arrow=True)
     _record(issues, frame, kind.issue, "service_type")
     out["kind"] = kind.values
     out["amount"], amount_issue = parse_amount(_col(frame, "amount"))
@@ -314,7 +314,7 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     out["ro_no"] = _text(fields, "ro_no").astype(RO_NO_DTYPE)
     out["join_key"] = (_text(fields, "join_key").astype(RO_NO_DTYPE)
                        if "join_key" in frame.columns else out["ro_no"])
-    vin = parse.parse_vin(fields["vin"])
+    vin = parse.parse_vin(fields["vin"], arrow=True)
     # a VIN repeats on every RO of its car: report each distinct bad VIN once (a VIN's
     # issue depends on the VIN alone, so only rows with an issue need looking at)
     bad = vin.issue.notna().to_numpy()
@@ -325,7 +325,7 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     _record(vin_issues, frame, first_bad, "vin")
     bad_vins = vin.values[first_bad.notna()].to_numpy(dtype=object)
     out["vin"] = vin.values
-    out["plate"] = parse.normalise_plate(fields.last("plate"))
+    out["plate"] = parse.normalise_plate(fields.last("plate"), arrow=True)
     out["open_date"] = parse_date_field(frame, "open_date", issues, dayfirst=dayfirst, event=True)
     out["close_date"] = parse_date_field(frame, "close_date", issues, dayfirst=dayfirst,
                                          event=True)
@@ -334,7 +334,7 @@ def parse_repair_orders(frame, issues, *, dayfirst, extra_types, vin_issues: Iss
     out["mileage"] = parse_km_field(frame, "mileage", issues)
     out["service_type"] = _text(fields, "service_type")
     if "service_type" in frame.columns:
-        kind = parse.map_service_type(fields.last("service_type"), extra_types)
+        kind = parse.map_service_type(fields.last("service_type"), extra_types, arrow=True)
         _record(issues, frame, kind.issue, "service_type")
         out["kind"] = kind.values
     else:

@@ -185,7 +185,12 @@ def _wrong_without_reminder(ctx, listed, wrong_keys, opted_keys, gone) -> pd.Dat
     opted out, with a vehicle still theirs)."""
     keys = set(wrong_keys) - set(listed["customer_key"]) - set(opted_keys)
     v = ctx.vehicles
-    has_car = set(v.loc[~v.index.map(gone).fillna(False).astype(bool), "customer_key"])
+    # only those customers' vehicles are looked at (a set of every vehicle's key took a
+    # dealer group's 1M Arrow-backed keys one by one: ~0.5 s)
+    theirs = v["customer_key"].isin(keys).to_numpy(dtype=bool) if keys else \
+        np.zeros(len(v), dtype=bool)
+    theirs = theirs & ~v.index.map(gone).fillna(False).astype(bool).to_numpy(dtype=bool)
+    has_car = set(v.loc[theirs, "customer_key"])
     keys = sorted(k for k in keys if k in has_car)
     return pd.DataFrame({"customer_key": pd.Series(keys, dtype=object),
                          "vehicle_id": pd.Series([np.nan] * len(keys), dtype="float64"),

@@ -471,8 +471,14 @@ def _texts(d: Distinct) -> np.ndarray:
 def normalise_text(raw: pd.Series, *, arrow: bool = False) -> pd.Series:
     """NFKC, stripped, inner whitespace collapsed; None for blank cells. ``raw`` may be a
     :class:`Distinct` (shared with other parsers). ``arrow``: as Arrow-backed text
-    (:meth:`Distinct.back_text`: blank cells NaN), not objects."""
+    (:meth:`Distinct.back_text`: blank cells NaN), not objects; then a text column whose
+    texts are all plain (``plain_mask``: nothing for NFKC, ``strip`` or the white-space
+    rule to change) is done in Arrow without a Python str per value."""
     d = Distinct.of(raw)
+    if arrow and d.arrow() is not None and d.plain().all():  # nothing to change but ''
+        texts = d.arrow()
+        return d.back_text(pc.if_else(pc.equal(texts, ""), pa.scalar(None, texts.type),
+                                      texts))
     return d.back_text(_texts(d)) if arrow else d.back(_texts(d))
 
 

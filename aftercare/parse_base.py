@@ -115,7 +115,7 @@ class Distinct:
         self.index = raw.index
         self.name = raw.name
         self.rowwise = False
-        self._texts = self._nfkc = self._plain = self._arrow = None
+        self._texts = self._nfkc = self._plain = self._arrow = self._uniq = None
         self._memo: dict = {}
         if is_text_dtype(raw.dtype):
             self._init_text(raw)
@@ -164,11 +164,24 @@ class Distinct:
             enc = arr.dictionary_encode()
             codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
             self._arrow = enc.dictionary
-        uniq = self._arrow.to_numpy(zero_copy_only=False)
         self.codes = codes
-        self.uniq = pd.Series(uniq, dtype=object)
-        self.kind = np.full(len(uniq), "str", dtype=object)
-        self._texts = self.uniq  # str(v) is v for a str
+        # the distinct texts become Python strs only when a parser asks for them
+        # (:attr:`uniq`): an all-plain text column is normalised in Arrow from end to end
+        # (normalise_text), and an RO export's 850k RO numbers never become strs
+        self.kind = np.full(len(self._arrow), "str", dtype=object)
+
+    @property
+    def uniq(self) -> pd.Series:
+        """The distinct values (object Series). Do not modify it in place."""
+        if self._uniq is None:  # a text column's, made from its Arrow array on demand
+            self._uniq = pd.Series(self._arrow.to_numpy(zero_copy_only=False), dtype=object)
+            if self._texts is None:
+                self._texts = self._uniq  # str(v) is v for a str
+        return self._uniq
+
+    @uniq.setter
+    def uniq(self, values: pd.Series) -> None:
+        self._uniq = values
 
     @classmethod
     def of(cls, raw) -> "Distinct":
@@ -185,11 +198,13 @@ class Distinct:
         return out
 
     def __len__(self) -> int:
-        return len(self.uniq)
+        return len(self.kind)
 
     def texts(self) -> pd.Series:
         """Every distinct value as text (object Series); integral floats lose their '.0'.
         Computed once; do not modify the result in place."""
+        if self._texts is None and self._arrow is not None and self._uniq is None:
+            return self.uniq  # a text column's: its texts are its values (set there)
         if self._texts is None:
             out = self.uniq.astype(str).astype(object)
             num = self.kind == "num"
@@ -242,15 +257,19 @@ class Distinct:
         an Arrow-backed ``str`` Series (:data:`aftercare.frames.TEXT`, as the parse's text
         columns end up anyway: :func:`aftercare.frames.to_arrow_text`). Each distinct text
         goes to Arrow once and the rows are taken in Arrow: a row-by-row object column,
-        turned into Arrow afterwards, cost a 650k-row RO export ~0.7 s more. Values that
-        are not all text are mapped back as objects (:meth:`back`)."""
+        turned into Arrow afterwards, cost a 650k-row RO export ~0.7 s more. ``values``
+        may be a pyarrow string array already. Values that are not all text are mapped
+        back as objects (:meth:`back`)."""
         from aftercare.frames import TEXT, all_str_or_none
 
-        arr = np.asarray(values, dtype=object)
-        if fill is not None and not isinstance(fill, str) or not all_str_or_none(arr):
-            return self.back(arr, fill=fill)
-        texts = pa.array(np.append(arr, fill) if fill is not None else arr,
-                         type=pa.large_string())
+        if isinstance(values, pa.Array) and fill is None:  # the texts in Arrow already
+            texts = values.cast(pa.large_string())
+        else:
+            arr = np.asarray(values, dtype=object)
+            if fill is not None and not isinstance(fill, str) or not all_str_or_none(arr):
+                return self.back(arr, fill=fill)
+            texts = pa.array(np.append(arr, fill) if fill is not None else arr,
+                             type=pa.large_string())
         codes = self.codes
         if fill is not None:
             taken = texts.take(np.where(codes < 0, len(arr), codes))

@@ -410,3 +410,20 @@ def test_back_text_fill_and_non_text():
     assert d.back_text(np.array([None] * len(uniq), dtype=object)).isna().all()
     mixed = np.array([1] + [None] * (len(uniq) - 1), dtype=object)  # not text: objects
     assert d.back_text(mixed).dtype == object
+
+
+def test_plain_text_column_normalised_without_python_strs():
+    """An all-plain text column (str dtype) is normalised in Arrow: the same texts as the
+    object path ('' → missing), and its distinct values never become Python strs."""
+    from aftercare.frames import TEXT
+
+    values = ["A-1", "", None, "粤B12345", "A-1", "RO0001"] * 3
+    raw = pd.Series(values, dtype="str", index=range(5, 5 + len(values)))
+    d = Distinct(raw)
+    got = parse.normalise_text(d, arrow=True)
+    assert got.dtype == TEXT
+    assert d._uniq is None  # no str made for the distinct values
+    _same(_objects(got), parse.normalise_text(pd.Series(values, dtype=object,
+                                                        index=raw.index)))
+    odd = pd.Series(["a  b", "A-1", None], dtype="str")  # white space: the object path
+    assert _objects(parse.normalise_text(odd, arrow=True)).tolist() == ["a b", "A-1", None]

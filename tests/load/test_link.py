@@ -107,3 +107,39 @@ def test_gaps_filled_as_by_hand_whatever_the_vehicle_ids():
                 {k: (None if pd.isna(v) else v) for k, v in want.items()}, col
             filled = vehicles[col].isna().to_numpy() & out.loc[ids, col].notna().to_numpy()
             assert filled.sum() > 3
+
+
+def test_combine_first_by_codes_is_pandas_combine_first():
+    """link._combine_first aligns on codes of the sorted keys: the same frame (rows,
+    order, dtypes) as ``combine_first`` on the Arrow-backed text keys themselves, for
+    keys in any order, overlapping or not, and columns on one side only."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from aftercare.frames import TEXT
+    from aftercare.load.link import _combine_first
+
+    keys = st.lists(st.text(alphabet="ab张c:9", min_size=1, max_size=4), unique=True,
+                    max_size=12)
+
+    def frame(ks, rnd, cols):
+        data = {}
+        if "x" in cols:
+            data["x"] = [rnd.choice([1.0, np.nan]) for _ in ks]
+        if "s" in cols:
+            data["s"] = pd.array([rnd.choice(["p", None, "车"]) for _ in ks], dtype=TEXT)
+        if "b" in cols:
+            data["b"] = [rnd.choice([True, False]) for _ in ks]
+        return pd.DataFrame(data, index=pd.Index(pd.array(ks, dtype=TEXT),
+                                                 name="customer_key"))
+
+    @settings(max_examples=80, deadline=None)
+    @given(keys, keys, st.randoms(use_true_random=False),
+           st.sampled_from([("x", "s"), ("x", "s", "b"), ("s",)]),
+           st.sampled_from([("x", "s", "b"), ("s", "b"), ("x",)]))
+    def check(k1, k2, rnd, c1, c2):
+        a, b = frame(k1, rnd, c1), frame(k2, rnd, c2)
+        pd.testing.assert_frame_equal(_combine_first(a, b), a.combine_first(b),
+                                      check_exact=True)
+
+    check()

@@ -15,13 +15,22 @@ import pyarrow.compute as pc
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-def all_str_or_none(values: np.ndarray) -> bool:
-    """Whether an object array holds only str (or numpy str) and None."""
-    try:  # None found by identity in C: pd.isna() took 2-3x as long on text columns
+def none_mask(values: np.ndarray) -> np.ndarray | None:
+    """Which values of an object array are None, found by identity in C (pd.isna() took
+    2-3x as long on text columns); None when some value's ``== None`` is not a bool."""
+    try:
         none = np.asarray(values == None, dtype=bool)  # noqa: E711 - elementwise
-    except (TypeError, ValueError):  # values whose == None is not a bool
-        none = None
-    if none is not None and none.shape == values.shape:
+    except (TypeError, ValueError):
+        return None
+    return none if none.shape == values.shape else None
+
+
+def all_str_or_none(values: np.ndarray, none: np.ndarray | None = None) -> bool:
+    """Whether an object array holds only str (or numpy str) and None. ``none``: its
+    :func:`none_mask`, when already known."""
+    if none is None:
+        none = none_mask(values)
+    if none is not None:
         rest = values[~none] if none.any() else values
         return not len(rest) or pd.api.types.infer_dtype(rest, skipna=False) == "string"
     missing = pd.isna(values)
@@ -59,14 +68,11 @@ def to_arrow_text(frame: pd.DataFrame) -> pd.DataFrame:
         col = frame[name]
         if col.dtype == object:
             values = col.to_numpy()
-            try:
-                empty = bool(np.asarray(values == None, dtype=bool).all())  # noqa: E711
-            except (TypeError, ValueError):
-                empty = False
-            if empty:
+            none = none_mask(values)
+            if none is not None and none.all():
                 col = pd.Series(TEXT.__from_arrow__(pa.nulls(len(values), pa.large_string())),
                                 index=frame.index, copy=False)
-            elif all_str_or_none(values):
+            elif all_str_or_none(values, none):
                 col = pd.Series(TEXT.__from_arrow__(pa.array(values, type=pa.large_string())),
                                 index=frame.index, copy=False)
             else:  # its own copy: the parse's block of object columns is let go

@@ -479,7 +479,7 @@ def normalise_text(raw: pd.Series, *, arrow: bool = False) -> pd.Series:
         texts = d.arrow()
         return d.back_text(pc.if_else(pc.equal(texts, ""), pa.scalar(None, texts.type),
                                       texts))
-    return d.back_text(_texts(d)) if arrow else d.back(_texts(d))
+    return d.back(_texts(d), text=arrow)
 
 
 def _plates(d: Distinct) -> np.ndarray:
@@ -505,7 +505,7 @@ def normalise_plate(raw: pd.Series, *, arrow: bool = False) -> pd.Series:
     may be a :class:`Distinct` (shared with other parsers). ``arrow``: as in
     :func:`normalise_text`."""
     d = Distinct.of(raw)
-    return d.back_text(_plates(d)) if arrow else d.back(_plates(d))
+    return d.back(_plates(d), text=arrow)
 
 
 # ---------------------------------------------------------------------- service types
@@ -557,7 +557,7 @@ def map_service_type(raw: pd.Series, extra: dict[str, list[str]] | None = None, 
     kind[blank] = None
     issue = issues(len(d))
     issue[unknown] = "service_type_unknown"
-    return ParsedSeries(d.back_text(kind) if arrow else d.back(kind), d.back(issue))
+    return d.result(kind, issue, text=arrow)
 
 
 # ---------------------------------------------------------------------- row flags

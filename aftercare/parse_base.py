@@ -245,8 +245,11 @@ class Distinct:
         except (TypeError, ValueError, OverflowError):
             return np.array([_float(v) for v in sub], dtype="float64")
 
-    def back(self, values, *, dtype=object, fill=None) -> pd.Series:
-        """Map per-distinct ``values`` back onto the rows (missing rows get ``fill``)."""
+    def back(self, values, *, dtype=object, fill=None, text: bool = False) -> pd.Series:
+        """Map per-distinct ``values`` back onto the rows (missing rows get ``fill``).
+        ``text``: they are texts, wanted Arrow-backed (:meth:`back_text`)."""
+        if text:
+            return self.back_text(values, fill=fill)
         arr = np.asarray(values, dtype=dtype)
         arr = np.concatenate([arr, np.array([fill], dtype=dtype)])
         taken = arr[np.where(self.codes < 0, len(arr) - 1, self.codes)]
@@ -278,8 +281,10 @@ class Distinct:
         return pd.Series(TEXT.__from_arrow__(taken), index=self.index, name=self.name,
                          copy=False)
 
-    def result(self, values, issue, *, dtype=object, fill=None) -> ParsedSeries:
-        return ParsedSeries(self.back(values, dtype=dtype, fill=fill), self.back(issue))
+    def result(self, values, issue, *, dtype=object, fill=None,
+               text: bool = False) -> ParsedSeries:
+        return ParsedSeries(self.back(values, dtype=dtype, fill=fill, text=text),
+                            self.back(issue))
 
 
 def _hashable(v) -> bool:

@@ -70,7 +70,7 @@ def parse_vin(raw: pd.Series, *, arrow: bool = False) -> ParsedSeries:
     issue[shaped & ~good] = "vin_check_digit"
     issue[~shaped & ~blank] = "vin_invalid"
     v[blank] = None
-    return ParsedSeries(d.back_text(v) if arrow else d.back(v), d.back(issue))
+    return d.result(v, issue, text=arrow)
 
 
 # ----------------------------------------------------------------------- ID numbers
@@ -167,6 +167,7 @@ def parse_id_number(raw: pd.Series, *, arrow: bool = False) -> IdResult:
     values = v.copy()
     values[blank] = None
     return IdResult(
-        d.back_text(values) if arrow else d.back(values), d.back(bday, dtype="datetime64[ns]", fill=np.datetime64("NaT")),
+        d.back(values, text=arrow),
+        d.back(bday, dtype="datetime64[ns]", fill=np.datetime64("NaT")),
         d.back(issue),
     )

@@ -187,11 +187,10 @@ def parse_phones(raw: pd.Series, *, arrow: bool = False) -> PhoneResult:
     none = pd.isna(primary)
     issue[none & written & ~masked] = "phone_invalid"
     issue[none & masked] = "phone_masked"
-    text = d.back_text if arrow else d.back  # arrow: the text columns Arrow-backed
     return PhoneResult(
-        primary=text(primary),
-        primary_type=text(ptype),
-        others=text(others, fill=""),
+        primary=d.back(primary, text=arrow),
+        primary_type=d.back(ptype, text=arrow),
+        others=d.back(others, fill="", text=arrow),
         sms_able=d.back(ptype == "mobile", dtype=bool, fill=False),
         issue=d.back(issue),
     )

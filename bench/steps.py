@@ -10,10 +10,14 @@ aftercare.load:_store_dataset,aftercare.commands.due:build,aftercare.writer:writ
 
 Each call of a listed function prints (on stderr, after the run) when it started (seconds
 since this script started), how long it took, the process's resident memory after it and
-the peak so far. Functions are wrapped where they are defined, so a step is seen only when
-its callers look it up at call time (``module.function`` or an import inside a function);
-a name bound by ``from module import function`` at import time keeps the unwrapped one.
-Work done in the loader's worker processes shows as the time the main process waits.
+the peak so far, and the CPU time this process (all its threads) spent meanwhile, in user
+space and in the kernel; worker processes' CPU time is counted once they have exited, in
+the closing line. Like the console script, it asks malloc to keep freed memory
+(aftercare.memory.keep_freed_memory). Functions are wrapped where they are defined, so a
+step is seen only when its callers look it up at call time (``module.function`` or an
+import inside a function); a name bound by ``from module import function`` at import time
+keeps the unwrapped one. Work done in the loader's worker processes shows as the time the
+main process waits.
 Nothing is asserted: this is a reading aid for profiles (bench/README.md).
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import resource
 import sys
 import time
@@ -43,12 +48,14 @@ def _wrap(marks: list, target: str) -> None:
 
     @functools.wraps(original)
     def timed(*args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), os.times()
         try:
             return original(*args, **kwargs)
         finally:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KB → GB
-            marks.append((target, start - T0, time.perf_counter() - start, _rss_gb(), peak))
+            now = os.times()
+            marks.append((target, start - T0, time.perf_counter() - start, _rss_gb(), peak,
+                          now.user - cpu.user, now.system - cpu.system))
 
     setattr(module, fname, timed)
 
@@ -61,13 +68,20 @@ def main(argv: list[str]) -> int:
     marks: list = []
     for target in filter(None, steps.split(",")):
         _wrap(marks, target)
+    from aftercare import memory
     from aftercare.cli import run
 
+    memory.keep_freed_memory()  # as the console script (cli.main) does before its run
     code = run(args)
+    t = os.times()
+    print(f"cpu: user {t.user:.1f} s, system {t.system:.1f} s (this process); "
+          f"children user {t.children_user:.1f} s, system {t.children_system:.1f} s",
+          file=sys.stderr)
     print(f"total {time.perf_counter() - T0:.2f} s, exit {code}", file=sys.stderr)
-    for name, start, took, rss, peak in sorted(marks, key=lambda m: m[1]):
+    for name, start, took, rss, peak, user, system in sorted(marks, key=lambda m: m[1]):
         print(f"  {name:45s} start {start:7.2f}  took {took:7.2f}  "
-              f"rss after {rss:5.2f} GB  peak {peak:5.2f} GB", file=sys.stderr)
+              f"rss after {rss:5.2f} GB  peak {peak:5.2f} GB  "
+              f"cpu user {user:6.2f}  system {system:6.2f}", file=sys.stderr)
     return code
 
 

@@ -197,6 +197,19 @@ def test_numbers_bools_and_empties(tmp_path):
     assert ws["F2"].value == 0.25 and ws["F2"].number_format == "0.0%"
 
 
+def test_a_row_without_any_value_has_no_row_element(tmp_path, monkeypatch):
+    """A row whose cells are all empty is left out of the sheet XML (as openpyxl leaves
+    it out), in any chunk; the rows around it keep their numbers."""
+    monkeypatch.setattr(writer, "CHUNK_ROWS", 2)
+    frame = pd.DataFrame({"a": ["x", None, None, "y", None],
+                          "b": pd.array([1, None, None, None, 5], dtype="Int64")})
+    xml = _sheet_xml(write_workbook(tmp_path / "e.xlsx", [Sheet("s", frame)]))[0]
+    assert re.findall(rb'<row r="(\d+)"', xml) == [b"1", b"2", b"5", b"6"]
+    ws = _load(tmp_path / "e.xlsx")["s"]
+    assert [[c.value for c in r] for r in ws.iter_rows(min_row=2)] == [
+        ["x", 1], [None, None], [None, None], ["y", None], [None, 5]]
+
+
 def test_bool_labels(tmp_path):
     """bool_labels writes booleans as the given words."""
     frame = pd.DataFrame({"local": [True, False]})
@@ -553,17 +566,21 @@ _TEXTS = st.one_of(
                                st.integers(-10**16, 10**16)), min_size=1, max_size=25),
        mask=st.booleans())
 def test_fast_cells_equal_per_value_cells(texts, nums, mask):
-    """Every fast path (text, phone, id, float, int, date, datetime, bool) gives the same
-    cell XML as the per-value path it stands in for (numbers compared as numbers: '0' and
-    '0.0', '1e-7' and '1e-07' are the same <v>)."""
+    """Every fast path (text, phone, id, float, int, date, datetime, bool; text held as
+    objects or in Arrow) gives the same cell XML as the per-value path it stands in for
+    (numbers compared as numbers: '0' and '0.0', '1e-7' and '1e-07' are the same <v>)."""
     from openpyxl import Workbook as _Wb
 
     n = min(len(texts), len(nums))
     base = pd.Timestamp("2026-01-01")
+    arrow = pd.StringDtype("pyarrow", na_value=np.nan)  # the loader's text columns
     frame = pd.DataFrame({
         "name": pd.Series(texts[:n], dtype=object),
         "mobile": pd.Series(texts[:n], dtype=object),
         "id_number": pd.Series(texts[:n], dtype=object),
+        "name_a": pd.Series(texts[:n], dtype=arrow),
+        "phone_a": pd.Series(texts[:n], dtype=arrow),
+        "id_a": pd.Series(texts[:n], dtype=arrow),
         "f": pd.Series([float(x) for x in nums[:n]], dtype="float64"),
         "i": pd.Series([int(x) if abs(x) < 1e18 and x == x and abs(x) != float("inf") else 0
                         for x in nums[:n]], dtype="int64"),
@@ -578,12 +595,18 @@ def test_fast_cells_equal_per_value_cells(texts, nums, mask):
     })
     styles = writer._Styles(_Wb(write_only=True))
     for labels in (None, ("是", "否")):
-        plan = writer._plan_sheet(Sheet("s", frame, bool_labels=labels), frame, styles, mask)
+        sheet = Sheet("s", frame, bool_labels=labels, phone_columns=["phone_a"],
+                      id_columns=["id_a"])
+        plan = writer._plan_sheet(sheet, frame, styles, mask)
         for j, col in enumerate(plan.columns):
             s = frame.iloc[:, j]
             want = writer._from_list(writer._encode(s, col, plan)).to_pylist()
             got = writer._tails(s, col, plan).to_pylist()
             assert list(map(_same_v, got)) == list(map(_same_v, want)), col.field
+            if col.field.endswith("_a"):  # the same cells as the object column's
+                twin = {"name_a": "name", "phone_a": "mobile", "id_a": "id_number"}[col.field]
+                assert got == writer._tails(frame[twin], plan.columns[
+                    list(frame.columns).index(twin)], plan).to_pylist()
 
 
 def _same_v(tail):

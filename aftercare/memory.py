@@ -4,9 +4,10 @@ glibc's malloc keeps the memory of freed objects for reuse instead of returning 
 after loading a dealer group's exports (millions of Python strings made and dropped on
 the way) a process held 8.3 GB of which 2.3 GB were free, and dropping the RO columns the
 report never reads freed another 2 GB that the process kept. ``malloc_trim(0)`` returns
-such free pages. Called after the big frees (end of loading, the report's slimming,
-between the report's months), it keeps the peak resident size, which is what a machine's
-memory limit sees, near what is actually in use.
+such free pages. Called after the big frees (end of loading, the report's slimming), it
+keeps the peak resident size, which is what a machine's memory limit sees, near what is
+actually in use. Not between the report's months: each month's context reuses the last
+one's memory (aftercare.rules.kpis.KpiInputs.context).
 
 The console script also asks malloc to keep what is freed (:func:`keep_freed_memory`):
 by default glibc gives every allocation above 32 MB its own ``mmap`` and unmaps it when
@@ -73,7 +74,7 @@ def keep_freed_memory() -> bool:
     these settings (given through the environment): 197 s → 156 s wall, 86 s → 44 s in
     the kernel, peak RSS 8.9 → 9.3 GB; warm `due`, runs alternating on a slow host:
     95 → 69 s and 102 → 88 s (a first pair: 65 → 84 s). :func:`release` still hands free
-    memory back where the runs call it (after loading, between the report's months),
+    memory back where the runs call it (after loading, after the report's slimming),
     which is what bounds the peak: without those calls the report peaked at 11.4 GB.
 
     Called by the console script (``cli.main``) only, before anything is loaded, so its

@@ -362,14 +362,17 @@ class KpiInputs:
         Cached, but only the latest one and those :meth:`keep_context` names: a month's
         KPIs ask for the same context several times, while the report's 13 months each
         want their own (a dealer group's context holds ~1 GB: all 13 would not fit in
-        12 GB). An older context is dropped before the next one is built."""
+        12 GB). An older context is dropped before the next one is built.
+
+        Its memory is not handed back to the system (no memory.release() here): the next
+        month's context, of much the same size, reuses it. Handing it back made every
+        month fault ~1 GB of fresh pages in: a dealer group's warm report spent 15.6-17.2 s
+        in the kernel against 10.4-10.9 s without, 41.1-42.8 s against 35.8-38.3 s wall
+        (three alternating pairs), with the same peak resident size (5.7 GB)."""
         as_of = pd.Timestamp(as_of).normalize()
         if as_of not in self._contexts:
-            old = [d for d in self._contexts if d not in self._kept]
-            for d in old:
+            for d in [d for d in self._contexts if d not in self._kept]:
                 del self._contexts[d]
-            if old:
-                memory.release()
             self._contexts[as_of] = self._cut(as_of)
         return self._contexts[as_of]
 

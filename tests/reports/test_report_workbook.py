@@ -11,6 +11,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aftercare.commands.report import build, run_report
 from aftercare.config import defaults
@@ -303,3 +305,51 @@ def test_the_reports_mileage_issues_are_those_of_a_plain_rule_context():
     want = _projection_issues(prepare(ds, pd.Timestamp("2026-09-30"), cfg).projection)
     assert len(want) > 10 and want["row"].notna().all()
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+
+
+# ------------------------------------------- drill-down lookups = Series.map lookups
+_KEYS = st.one_of(st.none(), st.sampled_from(["C1", "C2", "C3", "王丽", ""]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(owners=st.lists(_KEYS, min_size=0, max_size=8),
+       customers=st.lists(_KEYS, min_size=0, max_size=6, unique=True),
+       members=st.lists(st.integers(0, 10), min_size=0, max_size=12),
+       arrow=st.booleans())
+def test_drill_down_rows_look_up_as_series_map(owners, customers, members, arrow):
+    """The drill-down sheets find each member's vehicle and customer by positions found
+    once per report (report_workbook._Rows): the values of a known vehicle and of its
+    customer, as ``Series.map`` found them; nothing for an unknown vehicle, an unknown
+    customer or a vehicle without a customer key, even where a customer lacks one too
+    (pandas' map matched a missing key to such a customer when the keys were Arrow text,
+    not when they were objects: a choice, written down in _Rows)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from aftercare.frames import TEXT
+    from aftercare.reports.report_workbook import _Rows, _taken
+
+    text = TEXT if arrow else object
+    veh = pd.DataFrame({"vehicle_id": np.arange(len(owners), dtype="int64"),
+                        "customer_key": pd.Series(owners, dtype=text),
+                        "model": pd.Series([f"M{i}" for i in range(len(owners))], dtype=text)}
+                       ).set_index("vehicle_id", drop=False)
+    cust = pd.DataFrame({"customer_key": pd.Series(customers, dtype=text),
+                         "customer_name": pd.Series([f"N{i}" for i in range(len(customers))],
+                                                    dtype=text)})
+    report = SimpleNamespace(inputs=SimpleNamespace(vehicles=veh,
+                                                    ds=SimpleNamespace(customers=cust)))
+    rows = _Rows(report)
+    vid = pd.Series(members, dtype="int64")
+    vrow, crow = rows.of(vid)
+
+    def same(got, want):
+        return [None if pd.isna(x) else x for x in got] == \
+            [None if pd.isna(x) else x for x in want]
+
+    assert same(_taken(veh["model"], vrow), vid.map(veh["model"]))
+    names = {k: n for k, n in zip(cust["customer_key"], cust["customer_name"]) if pd.notna(k)}
+    keys = vid.map(veh["customer_key"])
+    assert same(_taken(rows.cust["customer_name"], crow),
+                [None if pd.isna(k) else names.get(k) for k in keys])

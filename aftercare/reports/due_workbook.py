@@ -369,6 +369,15 @@ def fix_data_sheet(fix_data: pd.DataFrame, lang: str) -> Sheet:
                  headers=_headers(FIX_COLUMNS, lang), text_columns=_IDENTIFIERS)
 
 
+def _whole_numbers(s: pd.Series) -> pd.Series:
+    """Excel row numbers held as objects (whole numbers, some missing) as a nullable
+    integer column, written as numbers without a look at each cell (a dealer group's
+    ~230k data issues); the column as it is when it holds anything else."""
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "integer":
+        return s.astype("Int64")
+    return s
+
+
 def issues_sheet(issues: pd.DataFrame, lang: str) -> Sheet:
     """Every data issue, reason in words, personal values masked."""
     f = issues.reindex(columns=ISSUE_FIELDS).reset_index(drop=True)
@@ -383,7 +392,7 @@ def issues_sheet(issues: pd.DataFrame, lang: str) -> Sheet:
     words = {code: i18n.reason_text(code, lang) if code else "" for code in reason.unique()}
     frame = f.assign(field=fields.map({x: i18n.column(x, lang) if x else "" for x in
                                        fields.unique()}),
-                     value=values, reason=reason.map(words))
+                     value=values, reason=reason.map(words), row=_whole_numbers(f["row"]))
     return Sheet(_pick(SHEET_NAMES["data_issues"], lang), frame,
                  headers=i18n.headers(ISSUE_FIELDS, lang),
                  text_columns=["file", "sheet", "field", "value", "reason", "detail"])

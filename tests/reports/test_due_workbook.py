@@ -420,3 +420,22 @@ def test_guard_on_the_calls_agents_then_the_frame(tmp_path, calls, reminders, lo
     _fill(first[0], "结果代码", "sold")
     with pytest.raises(FilledLogError):
         check_contact_logs(tmp_path, "2026-12", calls["agent"], lang="zh", force=False)
+
+
+def test_issue_rows_are_whole_numbers_and_other_rows_stay(tmp_path):
+    """The data-issues sheet's Excel row numbers (objects: some issues have no row) are
+    written as numbers through the vectorised number path (a nullable integer column);
+    a row column holding anything but whole numbers is left as it is."""
+    from aftercare.reports.due_workbook import issues_sheet
+
+    issues = pd.DataFrame({"file": ["a.xlsx", "a.xlsx", "b.csv"], "sheet": ["S", "S", ""],
+                           "row": pd.Series([5, None, 1048576], dtype=object),
+                           "field": ["vin", "mobile", ""], "value": ["X", "13812345678", ""],
+                           "reason": ["bad_vin", "bad_phone", "no_ros"], "detail": ""})
+    sheet = issues_sheet(issues, "zh")
+    assert str(sheet.frame["row"].dtype) == "Int64"
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "i.xlsx", [sheet]))[sheet.name]
+    assert [ws.cell(r, 3).value for r in (2, 3, 4)] == [5, None, 1048576]
+    assert ws.cell(2, 3).data_type == "n"
+    odd = issues.assign(row=pd.Series([5, "汇总", None], dtype=object))
+    assert issues_sheet(odd, "zh").frame["row"].tolist()[:2] == [5, "汇总"]

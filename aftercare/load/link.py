@@ -143,7 +143,7 @@ def link_customers(vehicles: pd.DataFrame, customers: pd.DataFrame):
     customers: the customers table's rows plus a customer made from each vehicle's owner
     columns when the table does not have it; where both give a value, the table wins.
     """
-    vehicles = vehicles.copy()
+    vehicles = vehicles.copy(deep=False)  # copy-on-write: only the new column is added
     by_id = vehicles["customer_id"].astype("string")
     mobile_key = pd.Series(dtype=object)
     if len(customers):

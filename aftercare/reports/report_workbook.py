@@ -292,13 +292,13 @@ def report_sheets(report: K.KpiReport, issues: pd.DataFrame, lang: str):
     trend = _trend_sheet(report, names["trend"], lang)
     sheets = [trend, _visits_sheet(report, names["visits"], lang)]
     by = report.by_code()
-    rows = _Rows(report)  # the members' vehicles and customers, for every drill-down
+    lookup = _Rows(report)  # the members' vehicles and customers, for every drill-down
     for code in K.DRILL_DOWN_KPIS:
         r = by[code]
         if r.members is not None:
             sheets.append(_drill_sheet(report, r, _pick(DRILL_SHEETS[code], lang), lang,
-                                       rows))
-    sheets += _list_sheets(report, by, lang, rows)
+                                       lookup))
+    sheets += _list_sheets(report, by, lang, lookup)
     sheets.append(_definitions_sheet(report, names["definitions"], lang))
     sheets.append(issues_sheet(issues, lang))
     rows = kpi_rows(report, lang)
@@ -393,7 +393,7 @@ def _add_trend_charts(ws, frame: pd.DataFrame, lang: str) -> None:
         placed += 1
 
 
-def _list_sheets(report: K.KpiReport, by: dict, lang: str, rows: _Rows | None = None
+def _list_sheets(report: K.KpiReport, by: dict, lang: str, lookup: _Rows | None = None
                  ) -> list[Sheet]:
     """The list KPIs' drill-downs and the contact-log tables (when there are logs)."""
     out = []
@@ -403,12 +403,12 @@ def _list_sheets(report: K.KpiReport, by: dict, lang: str, rows: _Rows | None = 
         merged = K.KpiResult("reminder_completion", members=pd.concat(parts, ignore_index=True))
         out.append(_drill_sheet(report, merged,
                                 _pick(LIST_DRILL_SHEETS["reminder_completion"], lang), lang,
-                                rows))
+                                lookup))
     for code in ("reach_rate", "reminder_return_rate", "followup_rate"):
         r = by[code]
         if r.members is not None:
             out.append(_drill_sheet(report, r, _pick(LIST_DRILL_SHEETS[code], lang), lang,
-                                    rows))
+                                    lookup))
     tables = report.log_tables
     if tables:
         for key, frame in tables.items():
@@ -484,12 +484,13 @@ def _taken(col: pd.Series, rows: np.ndarray) -> pd.Series:
 
 
 def _drill_sheet(report: K.KpiReport, r: K.KpiResult, name: str, lang: str,
-                 rows: _Rows | None = None) -> Sheet:
-    """Every member of ``r``'s denominator with its vehicle, status and 计入分子."""
+                 lookup: _Rows | None = None) -> Sheet:
+    """Every member of ``r``'s denominator with its vehicle, status and 计入分子.
+    ``lookup``: the report's :class:`_Rows`, shared by its drill-down sheets."""
     m = r.members.reset_index(drop=True)
-    rows = rows if rows is not None else _Rows(report)
-    veh, cust = rows.veh, rows.cust
-    vrow, crow = rows.of(m["vehicle_id"])
+    lookup = lookup if lookup is not None else _Rows(report)
+    veh, cust = lookup.veh, lookup.cust
+    vrow, crow = lookup.of(m["vehicle_id"])
     out = pd.DataFrame(index=m.index)
     for c in ("plate", "vin", "customer_id", "customer_name", "mobile", "model"):
         src, at = (cust, crow) if c in ("customer_id", "customer_name", "mobile") else (veh, vrow)

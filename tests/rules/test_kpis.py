@@ -252,6 +252,30 @@ def test_the_forked_worker_inherits_the_sorted_readings(monkeypatch, tmp_path):
     assert calls.read_text().count("x") == 2  # once for each report above
 
 
+def test_readings_collected_beside_the_inputs_give_the_same_report(monkeypatch):
+    """From a dataset, compute_report collects the readings in a thread while KpiInputs
+    is built: exactly once, with the report's config, and the report is the one
+    computed from inputs built one step after the other."""
+    from aftercare.rules import mileage
+
+    ds = _random_dataset(7)
+    cfg = config(limits={"jobs": 1})
+    seen = []
+    collect = mileage.collect_readings
+
+    def counted(vehicles, ros, c):
+        seen.append(c)
+        return collect(vehicles, ros, c)
+
+    monkeypatch.setattr(mileage, "collect_readings", counted)
+    rep = kpis.compute_report(ds, OCT, cfg)
+    assert len(seen) == 1 and seen[0] is cfg
+    assert rep.inputs._readings is not None
+    inp = kpis.KpiInputs(ds, cfg)
+    inp._readings_all()
+    _assert_same_report(rep, kpis.compute_report(inp, OCT, cfg))
+
+
 def test_kpis_read_only_the_kpi_ro_columns():
     """The sample's report is the same when the ROs keep only KPI_RO_COLUMNS (what
     `report` does to save memory): every KPI, its members and the log tables."""

@@ -393,8 +393,7 @@ def _add_trend_charts(ws, frame: pd.DataFrame, lang: str) -> None:
         placed += 1
 
 
-def _list_sheets(report: K.KpiReport, by: dict, lang: str, lookup: _Rows | None = None
-                 ) -> list[Sheet]:
+def _list_sheets(report: K.KpiReport, by: dict, lang: str, lookup: _Rows) -> list[Sheet]:
     """The list KPIs' drill-downs and the contact-log tables (when there are logs)."""
     out = []
     parts = [by[f"reminder_completion_{k}"].members for k in K.REMINDER_KINDS]
@@ -484,11 +483,10 @@ def _taken(col: pd.Series, rows: np.ndarray) -> pd.Series:
 
 
 def _drill_sheet(report: K.KpiReport, r: K.KpiResult, name: str, lang: str,
-                 lookup: _Rows | None = None) -> Sheet:
+                 lookup: _Rows) -> Sheet:
     """Every member of ``r``'s denominator with its vehicle, status and 计入分子.
     ``lookup``: the report's :class:`_Rows`, shared by its drill-down sheets."""
     m = r.members.reset_index(drop=True)
-    lookup = lookup if lookup is not None else _Rows(report)
     veh, cust = lookup.veh, lookup.cust
     vrow, crow = lookup.of(m["vehicle_id"])
     out = pd.DataFrame(index=m.index)

@@ -15,6 +15,19 @@ import pyarrow.compute as pc
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
+def arrow_text(s: pd.Series) -> pa.ChunkedArray | None:
+    """A text column held in Arrow (pandas' ``str`` with pyarrow storage, as the loader
+    makes it) as its own Arrow data, without a copy; None for any other column. Its
+    values can then be worked on in Arrow, never made Python strs."""
+    dtype = s.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    arr = pa.array(s.array)  # the column's own Arrow data (zero-copy)
+    if not isinstance(arr, pa.ChunkedArray):
+        arr = pa.chunked_array([arr])
+    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
+
+
 def none_mask(values: np.ndarray) -> np.ndarray | None:
     """Which values of an object array are None, found by identity in C (pd.isna() took
     2-3x as long on text columns); None when some value's ``== None`` is not a bool."""

@@ -64,7 +64,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aftercare.atomic import atomic_path
-from aftercare.frames import map_distinct
+from aftercare.frames import arrow_text, map_distinct
 from aftercare.prefetch import Prefetch
 from aftercare.parse import mask_id_number, mask_phone
 
@@ -982,17 +982,12 @@ def _text_tails(s: pd.Series, col: _Column, plan: _Plan) -> pa.Array:
 
 
 def _arrow_text(s: pd.Series) -> pa.Array | None:
-    """A text column held in Arrow (pandas' ``str`` with pyarrow storage, as the loader
-    makes it) as one Arrow array without a copy of its chunk, or None for any other
-    column. Its cells are then never made Python strs: a dealer group's churn workbook
-    (~1M vehicles) spent ~3 s turning them into objects and hashing them in pandas."""
-    dtype = s.dtype
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
-        return None
-    arr = pa.array(s.array)  # the column's own Arrow data (zero-copy)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()  # a chunk of rows: usually one slice, not copied
-    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
+    """A text column held in Arrow (:func:`aftercare.frames.arrow_text`) as one Arrow
+    array, or None for any other column. Its cells are then never made Python strs: a
+    dealer group's churn workbook (~1M vehicles) spent ~3 s turning them into objects and
+    hashing them in pandas."""
+    arr = arrow_text(s)
+    return None if arr is None else arr.combine_chunks()  # a chunk of rows: one slice, mostly
 
 
 def _distinct_texts(uniques: np.ndarray | pa.Array, kind: str, mask: bool) -> pa.Array:

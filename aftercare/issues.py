@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from aftercare.frames import arrow_text
+
 COLUMNS = ["file", "sheet", "row", "field", "value", "reason", "detail"]
 
 
@@ -50,7 +52,9 @@ class IssueLog:
         n = int(mask.sum())
         if not n:
             return 0
-        sub = frame.loc[mask]
+        # only the columns an issue reads (all of a dealer group's 42 RO columns: 0.5 s)
+        sub = frame.loc[mask, [c for c in dict.fromkeys(("_file", "_sheet", "_row", field))
+                               if c in frame.columns]]
         if value is None:
             value = sub[field] if field in sub.columns else pd.Series("", index=sub.index)
         else:
@@ -65,7 +69,7 @@ class IssueLog:
                 "sheet": sub["_sheet"].astype(str).to_numpy(),
                 "row": sub["_row"].to_numpy(),
                 "field": field,
-                "value": value.map(_text).to_numpy(),
+                "value": _texts(value),
                 "reason": reasons if isinstance(reasons, str) else reasons.to_numpy(),
                 "detail": details if isinstance(details, str) else details.astype(str).to_numpy(),
             }
@@ -87,6 +91,14 @@ class IssueLog:
 
     def __len__(self) -> int:
         return sum(len(p) for p in self._parts)
+
+
+def _texts(values: pd.Series):
+    """:func:`_text` of each value: Arrow-backed text as it is (missing: ""), without a
+    Python call per value (a dealer group's deleted ROs: 0.17 s)."""
+    if arrow_text(values) is not None:
+        return values.to_numpy(dtype=object, na_value="")
+    return values.map(_text).to_numpy()
 
 
 def _text(value) -> str:

@@ -207,3 +207,22 @@ def test_to_arrow_text_turns_only_all_text_object_columns():
         assert f[c].dtype == before[c].dtype
         pd.testing.assert_series_equal(f[c], before[c])
     assert list(f.index) == [5, 7, 9]
+
+
+def test_issue_values_from_arrow_text_are_the_per_value_texts():
+    """IssueLog.add_rows takes Arrow-backed text values as they are (missing: ""), the
+    text a per-value call gives for them and for the same values as objects."""
+    from aftercare.frames import TEXT
+    from aftercare.issues import IssueLog
+
+    values = ["作废", None, "nan", "", " 1.0 ", "删除"]
+    frame = pd.DataFrame({"_file": "a.csv", "_sheet": "", "_row": range(2, 8),
+                          "deleted_raw": pd.Series(values, dtype=TEXT)})
+    mask = np.array([True, True, True, True, True, False])
+    got = []
+    for dtype in (TEXT, object):
+        log = IssueLog()
+        log.add_rows(frame, mask, field="deleted", reason="deleted_ro",
+                     value=frame["deleted_raw"].astype(dtype))
+        got.append(log.frame()["value"].tolist())
+    assert got[0] == got[1] == ["作废", "", "nan", "", " 1.0 "]

@@ -208,6 +208,11 @@ def _window_12m(end: pd.Timestamp, months: int = 12) -> tuple[int, int]:
 #: maintenance rules read them (service_ros, last_visit) and the provenance of the
 #: mileage issues; the odometer readings are collected from the dataset once
 #: (KpiInputs._readings_all). Each column is copied for each of the 13 months.
+#: the vehicle columns the KPIs' rule contexts read (first service, maintenance, the
+#: projection and its issues' provenance, the report's issues): a context cuts only these
+#: (a dealer group: 0.23 s with all ~30, 0.12 s with these, in each of the 13 months)
+_CTX_VEHICLE_COLUMNS = ["vehicle_id", "delivery_date", "from_ros",
+                        "_file", "_sheet", "_row"]
 _CTX_RO_COLUMNS = ["vehicle_id", "ro_key", "open_date", "kind", "deleted", "is_visit",
                    "_file", "_sheet", "_row"]
 #: the RO columns of KpiInputs.visits
@@ -299,6 +304,8 @@ class KpiInputs:
         self.data_end = (pd.Timestamp(ros["open_date"].max()).normalize()
                          if len(ros) else None)
         self.vehicles = ds.vehicles.set_index("vehicle_id", drop=False)
+        self._ctx_ds = dataclasses.replace(ds, vehicles=ds.vehicles[
+            [c for c in _CTX_VEHICLE_COLUMNS if c in ds.vehicles.columns]])
         self._contexts: dict[pd.Timestamp, RuleContext] = {}
         self._kept: set[pd.Timestamp] = set()
         self._months: dict[pd.Timestamp, list[KpiResult]] = {}
@@ -383,7 +390,7 @@ class KpiInputs:
 
     def _cut(self, as_of: pd.Timestamp) -> RuleContext:
         # context.prepare itself, with the as_of-independent pieces built once
-        return prepare(self.ds, as_of, self.cfg, schedule=self._schedule_all(),
+        return prepare(self._ctx_ds, as_of, self.cfg, schedule=self._schedule_all(),
                        calendar=self._calendar_for(as_of), ro_columns=_CTX_RO_COLUMNS,
                        integer_ro_keys=True, readings=self._readings_all())
 

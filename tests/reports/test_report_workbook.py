@@ -353,3 +353,26 @@ def test_drill_down_rows_look_up_as_series_map(owners, customers, members, arrow
     keys = vid.map(veh["customer_key"])
     assert same(_taken(rows.cust["customer_name"], crow),
                 [None if pd.isna(k) else names.get(k) for k in keys])
+
+
+def test_the_reports_no_delivery_issues_name_the_vehicles_rows():
+    """The report's rule contexts cut only a few vehicle columns; its issues for vehicles
+    without a delivery date (not counted in 首保回厂率) still name each vehicle's file,
+    sheet and row, as a context of every column gives them."""
+    from aftercare.commands.report import _no_delivery_issues
+    from aftercare.rules import service
+    from aftercare.rules.context import prepare
+
+    cfg = config()
+    ds = dataset([veh(1, delivery_date="2025-06-01"),
+                  veh(2, _file="车辆档案.xlsx", _sheet="车辆", _row=7),
+                  veh(3, _file="车辆档案.xlsx", _sheet="车辆", _row=9)],
+                 ros=[ro(1, "2026-01-05", "maintenance")])
+    res = build(ds, cfg, month="2026-10", lang="zh")
+    got = res["issues"][res["issues"]["reason"] == "no_delivery_date"]
+    ctx = prepare(ds, pd.Timestamp("2026-09-30"), cfg)
+    want = _no_delivery_issues(ctx.vehicles, service.first_service(ctx)[1])
+    assert want[["file", "sheet", "row"]].values.tolist() == [["车辆档案.xlsx", "车辆", 7],
+                                                               ["车辆档案.xlsx", "车辆", 9]]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True).astype(object),
+                                  want.reset_index(drop=True).astype(object))

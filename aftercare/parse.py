@@ -176,8 +176,11 @@ def _from_texts(t: pd.Series, dayfirst: bool):
     return out, missing, ambiguous
 
 
-_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M")
-_ISO_SHAPE = "0000-00-00 00:00:00"  # '0': an ASCII digit; each _FAST_FORMATS, fixed width
+#: the ISO shapes (fixed width), and year/month/day with slashes as many DMS exports
+#: write it (`2020/1/28`: a store's old RO export has ~5% of its dates so; they went
+#: through the per-value patterns, ~0.07 s per column)
+_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y/%m/%d")
+_ISO_SHAPE = "0000-00-00 00:00:00"  # '0': an ASCII digit; the ISO formats' fixed widths
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 

@@ -427,3 +427,26 @@ def test_plain_text_column_normalised_without_python_strs():
                                                         index=raw.index)))
     odd = pd.Series(["a  b", "A-1", None], dtype="str")  # white space: the object path
     assert _objects(parse.normalise_text(odd, arrow=True)).tolist() == ["a b", "A-1", None]
+
+
+_slash_dates = st.lists(st.one_of(
+    st.none(), st.just(""),
+    st.builds(lambda y, m, d, pad, tail: (f"{y}/{m:02d}/{d:02d}" if pad else f"{y}/{m}/{d}")
+              + tail,
+              st.integers(1790, 2270), st.integers(0, 13), st.integers(0, 32), st.booleans(),
+              st.sampled_from(["", "", " 08:30", "日", " ", "x"])),
+    st.sampled_from(["1899/12/30", "0000/0/0", "2020/2/29", "2021/2/29", "２０２０/１/２８",
+                     "2024-01-05", "2024/1/5 9:25:11"])), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=_slash_dates, text=st.booleans())
+def test_slash_dates_take_the_fast_pass_and_read_as_the_per_value_path(values, text):
+    """`2020/1/28` is among the fast pass's formats: dates and date-times written so read
+    as the per-value patterns read them (values and issues), for valid and invalid days,
+    years out of range, Excel's day 0, padding, a time or other text after them."""
+    raw = pd.Series(values, dtype="str" if text else object)
+    _same(parse.parse_dates(raw), parse._parse_dates_slow(raw, dayfirst=False))
+    _same(parse.parse_datetimes(raw), parse._parse_datetimes_slow(raw, dayfirst=False))
+    plain = pd.Series(["2020/1/28", "1999/12/31"], dtype="str" if text else object)
+    assert parse._fast_pass(plain)[1].all()

@@ -297,7 +297,8 @@ def put_later(root: Path, name: str, frames: dict[str, pd.DataFrame], meta: dict
 
 def put_all_later(root: Path, entries: list[tuple[str, dict[str, pd.DataFrame], dict]]) -> None:
     """put() of each (name, frames, meta), one after the other in one forked child (see
-    put_later()); here, in this process, when the background is off."""
+    put_later()) at a lower priority (:data:`WRITER_NICENESS`); here, in this process,
+    when the background is off."""
     if not entries:
         return
     pid = None
@@ -314,10 +315,26 @@ def put_all_later(root: Path, entries: list[tuple[str, dict[str, pd.DataFrame], 
     if pid == 0:  # the child: write, then leave without running the parent's exit code
         code = 1
         try:
+            _yield_cpu()
             code = 0 if all([put(root, *entry) for entry in entries]) else 1
         finally:
             os._exit(code)
     _writers.append(pid)
+
+
+#: the writer child's niceness: the run's own processes (the report's month worker, the
+#: rules) go first on a busy machine, and the writer takes the time they leave (the
+#: workbook's write, the end of the run). A store's cold runs, alternating with the
+#: child at normal priority (5-6 pairs each): report 3.82 -> 3.67 s, churn 3.52 -> 3.40 s,
+#: due 3.33 -> 3.23 s
+WRITER_NICENESS = 10
+
+
+def _yield_cpu() -> None:
+    try:
+        os.nice(WRITER_NICENESS)
+    except (AttributeError, OSError):  # not on this platform, or not allowed
+        pass
 
 
 def put_in_thread(root: Path, name: str, frames: dict[str, pd.DataFrame], meta: dict) -> None:

@@ -918,3 +918,29 @@ def test_commands_import_their_writers_after_the_workers_start(tmp_path, command
     assert out.returncode == 0, out.stderr
     # the loader's workers are the first pool (report's month worker comes later)
     assert out.stdout.splitlines()[0] == "openpyxl at fork: False"
+
+
+def test_writer_children_run_niced(tmp_path, monkeypatch):
+    """The background writer children lower their priority (WRITER_NICENESS) before
+    writing: the run's own processes go first on a busy machine. Each child writes its
+    niceness next to the entries it wrote; the parent's stays as it was."""
+    import os
+
+    real_put = cache.put
+
+    def put_and_tell(root, name, frames, meta):
+        (tmp_path / f"nice-{os.getpid()}").write_text(str(os.nice(0)))
+        return real_put(root, name, frames, meta)
+
+    monkeypatch.setattr(cache, "put", put_and_tell)
+    before = os.nice(0)
+    frame = pd.DataFrame({"a": [1, 2]})
+    cache.set_background(True)
+    try:
+        cache.put_all_later(tmp_path / "cache", [("0" * 12 + "-" + "1" * 40, {"t": frame}, {})])
+        cache.wait_writers()
+    finally:
+        cache.set_background(False)
+    told = [int(p.read_text()) for p in tmp_path.glob("nice-*")]
+    assert told == [min(19, before + cache.WRITER_NICENESS)] and os.nice(0) == before
+    assert len(entries(tmp_path / "cache")) == 1

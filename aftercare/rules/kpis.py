@@ -501,7 +501,7 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
     trend_starts = [m.shift(-k).start for k in range(trend_months - 1, -1, -1)]  # oldest first
     prev_m_start, prev_y_start = m.shift(-1).start, m.shift(-12).start
     others = dict.fromkeys([*trend_starts, prev_m_start, prev_y_start])
-    _split_months(inp, [mo for mo in others if mo != m.start], cfg)
+    _split_months(inp, [mo for mo in others if mo != m.start], cfg, also=m.start)
     results = compute_month(inp, m.start, cfg)
     trend = [(mo, {r.kpi: r for r in compute_month(inp, mo, cfg)}) for mo in trend_starts]
     prev_m = {r.kpi: r for r in compute_month(inp, prev_m_start, cfg)}
@@ -515,11 +515,17 @@ def compute_report(source, month, cfg: dict, *, trend_months: int = 12,
 _FORKED: tuple | None = None  # (inputs, cfg): what the forked month worker inherits
 
 
-def _split_months(inp: KpiInputs, months: list, cfg: dict) -> None:
+def _split_months(inp: KpiInputs, months: list, cfg: dict, also=None) -> None:
     """Compute every other month of ``months`` in a forked process while this one does
-    the rest; their results land in ``inp``'s month cache (as if computed here: each
-    month depends only on the data and the month). A failed or killed worker costs
-    nothing but time: its months are then computed here, by the caller's loop."""
+    the rest, and ``also`` (the report's own month) before it waits for the worker; their
+    results land in ``inp``'s month cache (as if computed here: each month depends only
+    on the data and the month). A failed or killed worker costs nothing but time: its
+    months are then computed here, by the caller's loop.
+
+    ``also``: the worker's share comes back later than the same work here (the fork, its
+    results sent back), so this process does one month more instead of waiting for it (a
+    store's cold report: ~0.6 s for 12 months, of which ~0.1 s waiting; the report's own
+    month came after that)."""
     global _FORKED
     from aftercare.load import _jobs, _pool  # the loader's workers: forked, die with the run
 
@@ -543,7 +549,7 @@ def _split_months(inp: KpiInputs, months: list, cfg: dict) -> None:
     finally:
         _FORKED = None
     try:
-        for mo in ours:
+        for mo in [*ours, *([] if also is None else [also])]:
             compute_month(inp, mo, cfg)
         try:
             inp._months.update(future.result())

@@ -232,6 +232,44 @@ def test_report_months_split_with_a_forked_worker(monkeypatch):
     _assert_same_report(rep, serial)
 
 
+_ELSEWHERE = kpis._months_elsewhere
+
+
+def _slowly_elsewhere(months):
+    """The month worker's job, half a second late (module level: the pool pickles it)."""
+    import time
+
+    time.sleep(0.5)
+    return _ELSEWHERE(months)
+
+
+def test_the_reports_own_month_is_computed_before_waiting_for_the_worker(monkeypatch):
+    """With a month worker, this process computes its share and then M itself before it
+    waits for the worker's months (its results come back after the fork and a pickle);
+    the report is the same. The worker is slowed down here, so the order is certain."""
+    ds = _random_dataset(5)
+    serial = kpis.compute_report(ds, OCT, config(limits={"jobs": 1}))
+    monkeypatch.setattr(kpis, "_months_elsewhere", _slowly_elsewhere)
+    seen = []
+
+    class Months(dict):
+        def __setitem__(self, month, results):  # a month computed here
+            seen.append(("here", month))
+            super().__setitem__(month, results)
+
+        def update(self, other):  # the worker's months arrive
+            seen.append(("worker", len(other)))
+            super().update(other)
+
+    inp = kpis.KpiInputs(ds, config(limits={"jobs": 2}))
+    inp._months = Months()
+    rep = kpis.compute_report(inp, OCT, inp.cfg)
+    _assert_same_report(rep, serial)
+    arrived = seen.index(("worker", 6))
+    assert ("here", T("2026-10-01")) in seen[:arrived]
+    assert len([s for s in seen[:arrived] if s[0] == "here"]) == 7
+
+
 def test_the_forked_worker_inherits_the_sorted_readings(monkeypatch, tmp_path):
     """The readings are collected and sorted once, before the fork: neither process
     collects them again (each call leaves a line in a file both processes append to)."""

@@ -204,15 +204,15 @@ def _window_12m(end: pd.Timestamp, months: int = 12) -> tuple[int, int]:
 
 
 # ------------------------------------------------------------------------------ inputs
-#: what the due cohorts read of a month's rule context: its ROs as the first-service and
-#: maintenance rules read them (service_ros, last_visit) and the provenance of the
-#: mileage issues; the odometer readings are collected from the dataset once
-#: (KpiInputs._readings_all). Each column is copied for each of the 13 months.
 #: the vehicle columns the KPIs' rule contexts read (first service, maintenance, the
 #: projection and its issues' provenance, the report's issues): a context cuts only these
 #: (a dealer group: 0.23 s with all ~30, 0.12 s with these, in each of the 13 months)
 _CTX_VEHICLE_COLUMNS = ["vehicle_id", "delivery_date", "from_ros",
                         "_file", "_sheet", "_row"]
+#: what the due cohorts read of a month's rule context: its ROs as the first-service and
+#: maintenance rules read them (service_ros, last_visit) and the provenance of the
+#: mileage issues; the odometer readings are collected from the dataset once
+#: (KpiInputs._readings_all). Each column is copied for each of the 13 months.
 _CTX_RO_COLUMNS = ["vehicle_id", "ro_key", "open_date", "kind", "deleted", "is_visit",
                    "_file", "_sheet", "_row"]
 #: the RO columns of KpiInputs.visits

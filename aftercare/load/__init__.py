@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import pickle
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -300,11 +301,13 @@ def _file_results(files: list[ScannedFile], names: list | None, config: dict,
                                        defer=defer)
         return
     pool = _pool(jobs)
+    handovers = _handover_folder() if defer else None  # small folders (_Handed)
     try:
         # the costliest files first (longest-processing-time order): the last worker
         # to finish is not the one that picked the big workbook up last
         futures = {i: pool.submit(_file_result, files[i], config, root, name=keys[i],
-                                  defer=defer, by_entry=not defer)
+                                  defer=defer, by_entry=not defer,
+                                  handover=None if handovers is None else handovers / str(i))
                    for i in sorted(misses, key=lambda i: -_parse_cost(files[i]))}
         done = _InCompletionOrder(futures, files, config, root)
         for i, f in enumerate(files):
@@ -314,6 +317,20 @@ def _file_results(files: list[ScannedFile], names: list | None, config: dict,
                 yield f, functools.partial(_file_result, f, config, root, name=keys[i])
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if handovers is not None:  # what no one took (an error, a stopped run)
+            import shutil
+
+            shutil.rmtree(handovers, ignore_errors=True)
+
+
+def _handover_folder() -> Path | None:
+    """A private temporary folder for the workers' results (:class:`_Handed`), or None."""
+    import tempfile
+
+    try:
+        return Path(tempfile.mkdtemp(prefix="aftercare-results-"))
+    except OSError:
+        return None
 
 
 #: parse seconds per byte relative to CSV, measured on bench/ data: xlsx is compressed
@@ -375,6 +392,19 @@ class _Stored:
     name: str
 
 
+@dataclass
+class _Handed:
+    """A small folder's parse worker's answer: the file its result is pickled to.
+
+    Sent through the pool's pipe, a result blocks its worker until this process has read
+    all of it, and this process's reading thread waits for a core the two workers hold:
+    a store's old RO export (49 MB pickled) kept its worker 0.1-0.18 s from its next
+    file. Written to a file (this process reads it when it takes the result), it costs
+    the worker the pickling alone."""
+
+    path: Path
+
+
 class _InCompletionOrder:
     """The workers' results, taken (and read from the cache) in the order the workers
     finish them, while the caller asks for them in folder order: this process reads each
@@ -404,6 +434,14 @@ class _InCompletionOrder:
     def _take(self, result, i: int) -> FileResult:
         """A worker's result, read from the cache entry it wrote when it answered with
         its name (:class:`_Stored`); parsed here again should the entry be gone already."""
+        if isinstance(result, _Handed):
+            try:
+                with open(result.path, "rb") as fh:
+                    return pickle.load(fh)
+            except (OSError, pickle.UnpicklingError, EOFError):  # parse here instead
+                return _file_result(self._files[i], self._config, self._root, defer=True)
+            finally:
+                result.path.unlink(missing_ok=True)
         if not isinstance(result, _Stored):
             return result
         entry = cache.get(self._root, result.name)
@@ -418,7 +456,8 @@ def _reraise(exc: BaseException):
 
 def _file_result(scanned: ScannedFile, config: dict, root: Path | None, *,
                  name: str | None = None, defer: bool = False,
-                 by_entry: bool = False) -> FileResult | _Stored:
+                 by_entry: bool = False, handover: Path | None = None
+                 ) -> FileResult | _Stored | _Handed:
     """The file's result, from the cache when it holds this version of the file.
     ``name``: its entry name when already known. ``defer``: a parsed file's entry is left
     to the caller (``result.unsaved``) instead of being written here. ``by_entry`` (in a
@@ -428,7 +467,9 @@ def _file_result(scanned: ScannedFile, config: dict, root: Path | None, *,
     the parent, one result at a time, and the worker waits meanwhile. For a dealer group's
     877k-row RO export that is 1.2 s to pickle 234 MB, the pipe, 0.8 s to unpickle: the
     workers stood idle 3-5 s after each file, a third of the parse phase. Reading the
-    entry back takes the parent ~1 s, and the worker goes on with its next file."""
+    entry back takes the parent ~1 s, and the worker goes on with its next file.
+    ``handover`` (a small folder's parse worker): a result to send back is pickled to
+    this file instead (:class:`_Handed`)."""
     path = scanned.path
     try:
         st = path.stat()
@@ -454,6 +495,13 @@ def _file_result(scanned: ScannedFile, config: dict, root: Path | None, *,
             result.unsaved = name
         elif unchanged and cache.put(root, name, *_to_entry(result)) and by_entry:
             return _Stored(name)
+    if handover is not None:
+        try:
+            with open(handover, "wb") as fh:
+                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            return _Handed(handover)
+        except Exception:  # noqa: BLE001 - then through the pipe, as usual
+            Path(handover).unlink(missing_ok=True)
     return result
 
 

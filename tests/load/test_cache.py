@@ -756,14 +756,7 @@ def test_workers_answer_with_the_entry_they_stored(tmp_path, monkeypatch):
     files, _ = loader.scan_folder(folder, recursive=False, pins={})
     root = tmp_path / "cache"
     names = loader._entry_names(files, cfg, root)
-    answers = []
-    real_take = loader._InCompletionOrder._take
-
-    def take(self, result, i):
-        answers.append(type(result).__name__)
-        return real_take(self, result, i)
-
-    monkeypatch.setattr(loader._InCompletionOrder, "_take", take)
+    answers = _worker_answers(monkeypatch)
     results = [r() for _, r in loader._file_results(files, names, cfg, root)]
     assert answers == ["_Stored"] * len(files)
     assert len(entries(root)) == len(files)
@@ -944,3 +937,52 @@ def test_writer_children_run_niced(tmp_path, monkeypatch):
     told = [int(p.read_text()) for p in tmp_path.glob("nice-*")]
     assert told == [min(19, before + cache.WRITER_NICENESS)] and os.nice(0) == before
     assert len(entries(tmp_path / "cache")) == 1
+
+
+def test_small_folders_workers_hand_their_results_over_in_files(tmp_path, monkeypatch):
+    """With ``defer`` (a small folder) each parse worker pickles its result to a file in
+    a private temporary folder and answers with the file (loader._Handed), not through
+    the pool's pipe. The results are those of a parse in this process; the files and
+    their folder are gone afterwards; a file that cannot be read is parsed again here."""
+    import pickle
+    import tempfile
+
+    folder = handmade(tmp_path / "data")
+    cfg = merge(defaults(), {"limits": {"jobs": 2}})
+    files, _ = loader.scan_folder(folder, recursive=False, pins={})
+    root = tmp_path / "cache"
+    names = loader._entry_names(files, cfg, root)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    answers = _worker_answers(monkeypatch)
+    handed = [r() for _, r in loader._file_results(files, names, cfg, root, defer=True)]
+    assert answers == ["_Handed"] * len(files)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    here = [loader._file_result(f, cfg, None, defer=True) for f in files]
+    for a, b in zip(handed, here):
+        assert a.sheets == b.sheets and a.raw_rows == b.raw_rows
+        for t in b.frames:
+            pd.testing.assert_frame_equal(a.frames[t], b.frames[t])
+        pd.testing.assert_frame_equal(a.issues, b.issues)
+    assert sorted(r.unsaved for r in handed) == sorted(n for n, _ in names)
+
+    def broken(fh):  # a result file that cannot be read: the file is parsed here
+        raise pickle.UnpicklingError("damaged")
+
+    monkeypatch.setattr(loader.pickle, "load", broken)
+    again = [r() for _, r in loader._file_results(files, names, cfg, root, defer=True)]
+    assert [r.raw_rows for r in again] == [r.raw_rows for r in here]
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def _worker_answers(monkeypatch) -> list[str]:
+    """The kinds of answer the parse workers give, as this process takes them."""
+    answers = []
+    take = loader._InCompletionOrder._take
+
+    def spy(self, result, i):
+        answers.append(type(result).__name__)
+        return take(self, result, i)
+
+    monkeypatch.setattr(loader._InCompletionOrder, "_take", spy)
+    return answers

@@ -240,12 +240,13 @@ def _combine_first(table: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     out = by_code[0][rest].assign(**{mark: 0.0}).combine_first(
         by_code[1][[c for c in other.columns if c in rest]].assign(**{mark: 0.0}))
     at = out.index.to_numpy()  # each row's code: the union of both sides' codes, sorted
-    t_pos = np.full(len(keys), -1, dtype=np.int64)
-    t_pos[codes[:n]] = np.arange(n)
-    t_pos = t_pos[at]
-    o_pos = np.full(len(keys), -1, dtype=np.int64)
-    o_pos[codes[n:]] = np.arange(len(other))
-    o_pos = o_pos[at]
+
+    def rows_of(side_codes: np.ndarray) -> np.ndarray:  # each result row's row on a side
+        pos = np.full(len(keys), -1, dtype=np.int64)
+        pos[side_codes] = np.arange(len(side_codes))
+        return pos[at]
+
+    t_pos, o_pos = rows_of(codes[:n]), rows_of(codes[n:])
     out = out.drop(columns=mark).set_axis(pd.Index(keys.take(at), name=table.index.name),
                                           axis=0)  # a new frame: its dtypes are kept
     for c in text:

@@ -525,6 +525,8 @@ def _arrays(s: pd.Series, spec: dict) -> list:
     """(name suffix, Arrow array) for (a chunk of) a column stored as ``spec`` says."""
     import pyarrow as pa
 
+    from aftercare.frames import arrow_text
+
     kind = spec["kind"]
     if kind == "str":
         return [("", pa.array(s.to_numpy(dtype=object), type=pa.string()))]
@@ -533,8 +535,9 @@ def _arrays(s: pd.Series, spec: dict) -> list:
         return [(":tag", pa.array(tags, type=pa.int8())),
                 (":text", pa.array(texts, type=pa.string()))]
     if kind == "string":
-        if spec["storage"] == "pyarrow":  # Arrow already: no Python strs
-            return [("", pa.array(s.array).cast(pa.string()))]
+        arrow = arrow_text(s)
+        if arrow is not None:  # Arrow already: no Python strs
+            return [("", arrow.cast(pa.string()))]
         return [("", pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string()))]
     if isinstance(s.dtype, np.dtype):
         return [("", pa.array(s.to_numpy()))]
